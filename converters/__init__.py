@@ -1,0 +1,1 @@
+"""Turn a trained model into a TFLite (LiteRT) flatbuffer and read one back, without TensorFlow."""

@@ -1,0 +1,1 @@
+"""Bundled device profiles: one YAML file per device."""

@@ -1,0 +1,59 @@
+"""The `edgebuild` command: a thin shell over the Python API, with one error boundary.
+
+Commands live in edgebuild/commands/ and are imported only when invoked, so `--help` never loads
+TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from edgebuild import __version__
+from edgebuild.errors import EdgebuildError
+
+COMMANDS = {
+    "build": "edgebuild.commands.build:command",
+    "verify": "edgebuild.commands.verify:command",
+    "inspect": "edgebuild.commands.inspect:command",
+    "profiles": "edgebuild.commands.catalog:profiles",
+    "recipes": "edgebuild.commands.catalog:recipes",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgebuild")
+def cli() -> None:
+    """Build a model into a TFLite artifact for a named device, and prove that it fits."""
+
+
+def main() -> None:
+    """Exit codes: 0 ok, 1 a check or gate failed, 2 bad input, 130 interrupted."""
+    try:
+        code = cli.main(prog_name="edgebuild", standalone_mode=False)
+    except EdgebuildError as error:
+        click.echo(f"error: {error}", err=True)
+        code = error.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except OSError as error:  # read-only folder, disk full, file size limit: the user's to fix
+        click.echo(f"error: {error.filename or 'output'}: {error.strerror or error}", err=True)
+        code = 2
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted: partial outputs were removed; finished stages stay cached", err=True)
+        code = 130
+    sys.exit(code or 0)

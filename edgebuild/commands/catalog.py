@@ -1,0 +1,58 @@
+"""`edgebuild profiles list|show` and `edgebuild recipes list|show`: what is bundled, as copyable YAML."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group("profiles")
+def profiles() -> None:
+    """Bundled device profiles."""
+
+
+@profiles.command("list")
+def list_profiles() -> None:
+    """One profile per line: name, then what it runs and its budgets."""
+    from edgebuild.profile import load_profile, profile_names
+
+    for name in profile_names():
+        profile, _ = load_profile(name)
+        budgets = profile.budgets
+        click.echo(f"{name}\t{'/'.join(profile.precisions)}\tsize≤{budgets.size_bytes} B\t"
+                   f"gzip≤{budgets.gzip_bytes} B\tmemory≤{budgets.peak_memory_bytes} B\t"
+                   f"p50≤{profile.latency.p50_ms} ms\t{profile.description}")
+
+
+@profiles.command("show")
+@click.argument("name")
+def show_profile(name: str) -> None:
+    """Print a profile's YAML, to copy, edit and pass as a path."""
+    from edgebuild.profile import load_profile
+
+    _, path = load_profile(name)
+    click.echo(path.read_text(), nl=False)
+
+
+@click.group("recipes")
+def recipes() -> None:
+    """Bundled recipes."""
+
+
+@recipes.command("list")
+def list_recipes() -> None:
+    """One recipe per line: name, data source and student."""
+    from edgebuild.recipe import load_recipe, recipe_names
+
+    for name in recipe_names():
+        recipe, _ = load_recipe(name)
+        click.echo(f"{name}\t{recipe.data.source}\t{recipe.student.architecture}")
+
+
+@recipes.command("show")
+@click.argument("name")
+def show_recipe(name: str) -> None:
+    """Print a recipe's YAML, to copy, edit and pass as a path."""
+    from edgebuild.recipe import load_recipe
+
+    _, path = load_recipe(name)
+    click.echo(path.read_text(), nl=False)

@@ -1,0 +1,81 @@
+"""Device profiles: what a target can hold and run, validated strictly on load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+
+from edgebuild import config
+from edgebuild.config import StrictModel
+
+Precision = Literal["int8", "float16", "dynamic_range", "float32"]
+IoDtype = Literal["int8", "uint8", "float32"]
+PROFILES_PACKAGE = "edgebuild.device_profiles"
+
+
+class Budgets(StrictModel):
+    size_bytes: PositiveInt
+    gzip_bytes: PositiveInt
+    peak_memory_bytes: PositiveInt
+    # "process": the larger of a measured process's RSS growth and model + arena estimate (phones,
+    # boards). "arena": the estimated tensor arena alone (microcontrollers run the model from flash,
+    # with no process whose RSS would mean anything).
+    peak_memory_basis: Literal["process", "arena"] = "process"
+
+
+class LatencyTarget(StrictModel):
+    p50_ms: PositiveFloat
+    p95_ms: PositiveFloat
+    threads: PositiveInt = 1
+
+
+class OpConstraints(StrictModel):
+    delegate: str | None = None
+    allow: tuple[str, ...] | None = None
+
+
+class Tolerances(StrictModel):
+    """How much a release may grow against a baseline report before the gate fails."""
+
+    size_growth_pct: float = Field(default=5.0, ge=0)
+    latency_growth_pct: float = Field(default=25.0, ge=0)
+
+
+class DeviceProfile(StrictModel):
+    name: str
+    description: str
+    budgets: Budgets
+    latency: LatencyTarget
+    precisions: tuple[Precision, ...] = Field(min_length=1)
+    io_dtypes: tuple[IoDtype, ...] = Field(min_length=1)
+    ops: OpConstraints = OpConstraints()
+    tolerances: Tolerances = Tolerances()
+    device: str | None = None
+
+    @field_validator("precisions", "io_dtypes")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"expected each entry once, got {list(values)}")
+        return values
+
+    @property
+    def requires_full_integer(self) -> bool:
+        """An int8-only accelerator with integer I/O cannot fall back to float kernels."""
+        return self.precisions == ("int8",) and "float32" not in self.io_dtypes
+
+    def io_dtype_for(self, precision: Precision) -> IoDtype | None:
+        """The first I/O dtype this profile accepts that a model of `precision` can have."""
+        usable = ("int8", "uint8", "float32") if precision == "int8" else ("float32",)
+        return next((dtype for dtype in self.io_dtypes if dtype in usable), None)
+
+
+def load_profile(name_or_path: str) -> tuple[DeviceProfile, Path]:
+    """A bundled profile name or a YAML path → the validated profile and the file it came from."""
+    return config.load(name_or_path, PROFILES_PACKAGE, "profile", DeviceProfile)
+
+
+def profile_names() -> list[str]:
+    return config.bundled_names(PROFILES_PACKAGE)

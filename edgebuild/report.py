@@ -1,0 +1,85 @@
+"""The build report: one JSON contract for tools, the same facts in Markdown for people."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+ARTIFACT = "model.tflite"
+
+
+def verification_sections(verification) -> dict[str, Any]:
+    """The keys `build`, `convert` and `verify` share: checks and what they were measured on."""
+    return {
+        "passed": verification.passed,
+        "checks": [check.as_dict() for check in verification.checks],
+        "artifact": verification.artifact.as_dict(),
+        "latency_ms": verification.latency_ms,
+        "memory": verification.memory,
+    }
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    verdict = "PASS" if report["passed"] else "FAIL"
+    title = report.get("title", report["artifact"]["path"])
+    lines = [f"# {title}: {verdict}", "", "| check | value | limit | result |", "|---|---|---|---|"]
+    for check in report["checks"]:
+        result = "pass" if check["passed"] else f"**FAIL**: {check['reason']}"
+        lines.append(f"| {check['name']} | {_cell(check['value'])} | {_cell(check['limit'])} | {result} |")
+    lines += _artifact_lines(report["artifact"])
+    if report.get("accuracy"):
+        lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()]
+    if report.get("latency_ms"):
+        latency = report["latency_ms"]
+        runtime = latency["runtime"]
+        lines += ["", f"## Latency ({latency.get('where', 'host')}, {runtime['name']} {runtime['version']}, "
+                      f"{latency['threads']} threads, {latency['runs']} runs)", "",
+                  f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms"]
+    if report.get("stages"):
+        lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
+                  "|---|---|---|---|---|---|"]
+        for stage in report["stages"]:
+            lines.append(f"| {stage['name']} | {stage['seconds']:.1f} | {_cell(stage.get('accuracy'))} | "
+                         f"{_cell(stage.get('parameters'))} | {_cell(stage.get('sparsity'))} | "
+                         f"{'yes' if stage.get('cached') else 'no'} |")
+    lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in report.get("versions", {}).items()]
+    if report.get("inputs"):
+        lines += ["", "## Inputs", ""] + [f"- {k}: {v}" for k, v in report["inputs"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
+    return ["", "## Artifact", "", f"- sha256: `{artifact['sha256']}`",
+            f"- size: {artifact['size_bytes']} B (gzip -9: {artifact['gzip_bytes']} B)",
+            f"- precision: {artifact['precision']}, parameters: {artifact['parameters']}",
+            f"- ops: {', '.join(f'{k}×{v}' for k, v in artifact['ops'].items())}"]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return "" if value is None else str(value)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def report_json(report: dict[str, Any]) -> bytes:
+    return (json.dumps(report, indent=2, sort_keys=False, default=str) + "\n").encode()

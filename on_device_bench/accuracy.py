@@ -1,0 +1,78 @@
+"""Top-1 accuracy of a single-input classifier on a labelled .npz (x: float NHWC, y: labels)."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from .errors import BenchError
+
+
+def top1_accuracy(interpreter: Any, data_path: str) -> Optional[Dict[str, Any]]:
+    """{"top1", "samples"}, or None when the model is not a single-input classifier."""
+    inputs = interpreter.get_input_details()
+    if len(inputs) != 1:
+        return None
+    model_input = inputs[0]
+    output = interpreter.get_output_details()[0]
+    samples, labels = _load_labelled(data_path)
+    input_shape = tuple(int(dim) for dim in model_input["shape"])
+    if samples.shape[1:] != input_shape[1:]:
+        raise BenchError(
+            "x has samples of shape {}, the model input takes {}".format(
+                list(samples.shape[1:]), list(input_shape[1:])
+            ),
+            data_path,
+        )
+    batch = max(input_shape[0], 1) if input_shape else 1
+    quantized = _to_input_space(samples, model_input)
+    correct = 0
+    for start in range(0, len(quantized), batch):
+        chunk = quantized[start : start + batch]
+        real = len(chunk)
+        if real < batch:
+            # A fixed batch larger than the remainder: pad by repeating, count only real samples.
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - real, axis=0)])
+        interpreter.set_tensor(model_input["index"], chunk)
+        interpreter.invoke()
+        scores = interpreter.get_tensor(output["index"]).reshape(batch, -1)[:real]
+        correct += int(np.sum(np.argmax(scores, axis=1) == labels[start : start + real]))
+    return {"top1": correct / len(labels), "samples": int(len(labels))}
+
+
+def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
+    try:
+        loaded = np.load(data_path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise BenchError("expected an .npz archive with arrays x and y", data_path)
+        with loaded as archive:
+            missing = [key for key in ("x", "y") if key not in archive.files]
+            if missing:
+                raise BenchError("missing array " + " and ".join(missing), data_path)
+            samples, labels = archive["x"], archive["y"]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise BenchError("cannot read the data: {}".format(error), data_path)
+    if samples.dtype.kind not in "fiu":
+        raise BenchError("x must hold numbers, got " + samples.dtype.name, data_path)
+    if labels.dtype.kind not in "iu":
+        raise BenchError("y must hold integer labels, got " + labels.dtype.name, data_path)
+    if samples.ndim < 1 or labels.ndim != 1 or len(samples) != len(labels) or len(labels) == 0:
+        raise BenchError(
+            "x and y must hold the same number (> 0) of samples, got x {} and y {}".format(
+                list(samples.shape), list(labels.shape)
+            ),
+            data_path,
+        )
+    return samples, labels
+
+
+def _to_input_space(samples: np.ndarray, model_input: Dict[str, Any]) -> np.ndarray:
+    dtype = np.dtype(model_input["dtype"])
+    scale, zero_point = model_input["quantization"]
+    if dtype.kind in "iu" and scale:
+        limits = np.iinfo(dtype)
+        quantized = np.round(samples.astype(np.float64) / scale + zero_point)
+        return np.clip(quantized, limits.min, limits.max).astype(dtype)
+    return samples.astype(dtype)

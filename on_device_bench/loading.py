@@ -1,0 +1,54 @@
+"""Loads a .tflite into the runtime's interpreter, sizes dynamic inputs and allocates tensors."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, Tuple
+
+from .errors import BenchError, first_line
+from .runtime import Runtime
+
+_UNRESOLVED_CUSTOM_OP = re.compile(r"unresolved custom op: (\S+?)\.?(?:\s|$)")
+
+
+def load_model(runtime: Runtime, model_path: str, threads: int) -> Tuple[Any, float]:
+    """The allocated interpreter and the milliseconds that loading and allocating took."""
+    check_readable(model_path, "model")
+    started = time.perf_counter()
+    try:
+        interpreter = runtime.interpreter_class(model_path=model_path, num_threads=threads)
+    # The runtimes refuse empty, truncated and random files with ValueError, others with RuntimeError.
+    except Exception as error:  # noqa: BLE001
+        raise BenchError("not a model the runtime can load: " + first_line(error), model_path)
+    try:
+        _resize_dynamic_inputs(interpreter)
+        interpreter.allocate_tensors()
+    except Exception as error:  # noqa: BLE001
+        raise BenchError(_allocation_failure(error, runtime), model_path)
+    return interpreter, (time.perf_counter() - started) * 1000.0
+
+
+def check_readable(path: str, kind: str) -> None:
+    try:
+        with open(path, "rb") as opened:
+            opened.read(1)
+    except OSError as error:
+        raise BenchError("cannot read the {}: {}".format(kind, error.strerror or error), path)
+
+
+def _resize_dynamic_inputs(interpreter: Any) -> None:
+    for detail in interpreter.get_input_details():
+        signature = detail.get("shape_signature", detail["shape"])
+        if any(int(dim) < 0 for dim in signature):
+            resolved = [1 if int(dim) < 0 else int(dim) for dim in signature]
+            interpreter.resize_tensor_input(detail["index"], resolved)
+
+
+def _allocation_failure(error: BaseException, runtime: Runtime) -> str:
+    custom_op = _UNRESOLVED_CUSTOM_OP.search(str(error))
+    if custom_op:
+        return "custom op {} is not available in the runtime {} {}".format(
+            custom_op.group(1), runtime.name, runtime.version
+        )
+    return "allocate_tensors failed: " + first_line(error)

@@ -1,0 +1,1 @@
+"""Bundled recipes: one YAML pipeline per file."""

@@ -1,0 +1,1 @@
+"""Training stages: data, teacher, student, distillation, pruning, QAT; each one module."""

@@ -1,0 +1,95 @@
+"""Content-addressed stage cache, like DVC's run-cache.
+
+An entry is `root/<key[:2]>/<key>/`: the stage's files plus `manifest.json` (sha256 of every file).
+An entry is built in a temp folder beside it and renamed into place, so readers see all or nothing;
+a per-key file lock keeps two builds from training the same stage twice; an entry whose files do
+not match its manifest is deleted and counts as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock
+
+MANIFEST = "manifest.json"
+TEMP_MARKER = ".tmp-"
+
+
+def default_cache_root() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("EDGEBUILD_CACHE") or user_cache_dir("edgebuild"))
+
+
+def cache_key(parts: dict) -> str:
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class StageCache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def entry_path(self, key: str) -> Path:
+        return self.root / key[:2] / key
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        folder = self.root / key[:2]
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / f"{key}.lock")):
+            yield
+
+    def lookup(self, key: str) -> Path | None:
+        """The entry's folder if it is complete and intact; a damaged entry is removed."""
+        entry = self.entry_path(key)
+        if not entry.is_dir():
+            return None
+        if self._intact(entry):
+            return entry
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
+
+    @contextmanager
+    def produce(self, key: str) -> Iterator[Path]:
+        """A scratch folder for the stage's files; published atomically only if the block succeeds."""
+        entry = self.entry_path(key)
+        scratch = entry.parent / f"{key}{TEMP_MARKER}{uuid.uuid4().hex[:8]}"
+        scratch.mkdir(parents=True)
+        try:
+            yield scratch
+            self._write_manifest(scratch)
+            if not entry.exists():
+                os.replace(scratch, entry)
+        finally:
+            if scratch.exists():
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    @staticmethod
+    def _write_manifest(folder: Path) -> None:
+        hashes = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+        (folder / MANIFEST).write_text(json.dumps({"files": hashes}, sort_keys=True, indent=1))
+
+    @staticmethod
+    def _intact(entry: Path) -> bool:
+        try:
+            hashes = json.loads((entry / MANIFEST).read_text())["files"]
+            return all(file_sha256(entry / name) == digest for name, digest in hashes.items())
+        except (OSError, ValueError, KeyError, TypeError):
+            return False

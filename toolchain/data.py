@@ -1,0 +1,210 @@
+"""Data: one source string → resized, [0, 1]-scaled, stratified train/validation/test splits.
+
+Sources: `sklearn:digits` (ships with scikit-learn, no download), a folder with one sub-folder of
+PNG/JPEG images per class (class ids = sorted folder names), or a `.npz` with `x` and `y`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgebuild.errors import BadInput
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """How raw pixels become model inputs: `input = raw * scale + offset`."""
+
+    scale: float
+    offset: float
+    raw_range: tuple[float, float]
+
+    def as_dict(self) -> dict:
+        return {"scale": self.scale, "offset": self.offset, "raw_range": list(self.raw_range), "input_range": [0.0, 1.0]}
+
+
+@dataclass(frozen=True)
+class RawData:
+    images: np.ndarray  # (N, H, W, C) in [0, 1]
+    labels: np.ndarray  # (N,) int
+    class_names: tuple[str, ...]
+    normalization: Normalization
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    x_all: np.ndarray
+    y_all: np.ndarray
+    class_names: tuple[str, ...]
+    normalization: Normalization
+    sha256: str
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_all.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load_dataset(source: str, input_size: tuple[int, int], *, validation_fraction: float, test_fraction: float,
+                 seed: int, base_dir: Path | None = None) -> Dataset:
+    """Load, check, resize and split; the split depends only on the data and the seed."""
+    raw = read_source(source, base_dir)
+    images = resize_images(raw.images, input_size)
+    return _split(raw, images, validation_fraction, test_fraction, seed)
+
+
+def read_source(source: str, base_dir: Path | None = None) -> RawData:
+    if source == "sklearn:digits":
+        return _sklearn_digits()
+    if source.startswith("sklearn:"):
+        raise BadInput(f"data.source: unknown bundled dataset {source!r}: expected 'sklearn:digits'")
+    path = Path(source)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.exists():
+        raise BadInput(f"{path}: data source not found (data.source: expected sklearn:digits, a folder or a .npz)")
+    if path.is_dir():
+        return _image_folder(path)
+    if path.suffix == ".npz":
+        return _npz(path)
+    raise BadInput(f"{path}: unsupported data source: expected a folder of class folders or a .npz file")
+
+
+def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if images.shape[1:3] == tuple(size):
+        return images.astype(np.float32)
+    import tensorflow as tf
+
+    return tf.image.resize(images, size, method="bilinear").numpy().astype(np.float32)
+
+
+def _sklearn_digits() -> RawData:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    # The 8x8 digits hold counts 0..16 of an original 32x32 bitmap, not 8-bit pixels.
+    images = (digits.images.astype(np.float32) / 16.0)[..., None]
+    labels = digits.target.astype(np.int64)
+    return RawData(images, labels, tuple(str(c) for c in range(10)), Normalization(1 / 16, 0.0, (0.0, 16.0)),
+                   _hash_arrays(digits.images, labels))
+
+
+def _image_folder(root: Path) -> RawData:
+    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not class_dirs:
+        raise BadInput(f"{root}: no class folders: expected one sub-folder of images per class")
+    pixels, labels = [], []
+    digest = hashlib.sha256()
+    for class_id, class_dir in enumerate(class_dirs):
+        files = sorted(p for p in class_dir.iterdir() if not p.name.startswith("."))
+        if not files:
+            raise BadInput(f"{class_dir}: empty class folder: expected PNG or JPEG images")
+        for file in files:
+            pixels.append(_read_image(file))
+            labels.append(class_id)
+            digest.update(file.read_bytes())
+    _check_classes(root, len(class_dirs))
+    shapes = {p.shape for p in pixels}
+    if len(shapes) > 1:
+        raise BadInput(f"{root}: images differ in size {sorted(shapes)[:3]}: expected one size")
+    channels = max(p.shape[-1] for p in pixels)
+    images = np.stack([np.repeat(p, channels // p.shape[-1], axis=-1) for p in pixels]).astype(np.float32) / 255.0
+    return RawData(images, np.array(labels, dtype=np.int64), tuple(d.name for d in class_dirs),
+                   Normalization(1 / 255, 0.0, (0.0, 255.0)), digest.hexdigest())
+
+
+def _read_image(file: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    if file.suffix.lower() not in IMAGE_SUFFIXES:
+        raise BadInput(f"{file}: not an image: expected {', '.join(IMAGE_SUFFIXES)} files in class folders")
+    try:
+        with Image.open(file) as image:
+            image.load()
+            mode = "L" if image.mode in ("1", "L", "I;16", "I", "F") else "RGB"
+            array = np.asarray(image.convert(mode), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise BadInput(f"{file}: corrupt or unreadable image ({error.__class__.__name__})") from None
+    return array[..., None] if array.ndim == 2 else array
+
+
+def _npz(path: Path) -> RawData:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in ("x", "y") if key not in archive.files]
+            if missing:
+                raise BadInput(f"{path}: missing array(s) {missing}: expected 'x' (images) and 'y' (labels)")
+            x, y = archive["x"], archive["y"]
+    except (OSError, ValueError) as error:
+        raise BadInput(f"{path}: unreadable .npz ({error})") from None
+    return _checked_arrays(path, x, y)
+
+
+def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> RawData:
+    if x.ndim not in (3, 4) or len(x) != len(y) or y.ndim != 1:
+        raise BadInput(f"{path}: x has shape {x.shape} and y {y.shape}: expected x (N, H, W[, C]) and y (N,)")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise BadInput(f"{path}: y: expected non-negative integer class ids, got dtype {y.dtype}, min {y.min()}")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        raise BadInput(f"{path}: x: contains NaN or inf values")
+    images = x[..., None] if x.ndim == 3 else x
+    normalization = _value_range(path, images)
+    scaled = images.astype(np.float32) * normalization.scale
+    num_classes = int(y.max()) + 1
+    _check_classes(path, len(np.unique(y)))
+    return RawData(scaled, y.astype(np.int64), tuple(str(c) for c in range(num_classes)), normalization,
+                   _hash_arrays(x, y))
+
+
+def _value_range(path: Path, images: np.ndarray) -> Normalization:
+    low, high = float(images.min()), float(images.max())
+    if low >= 0.0 and high <= 1.0 and np.issubdtype(images.dtype, np.floating):
+        return Normalization(1.0, 0.0, (0.0, 1.0))
+    if low >= 0.0 and high <= 255.0:
+        return Normalization(1 / 255, 0.0, (0.0, 255.0))
+    raise BadInput(f"{path}: x: values in [{low}, {high}]: expected floats in [0, 1] or 8-bit values in [0, 255]")
+
+
+def _check_classes(where: Path, count: int) -> None:
+    if count < 2:
+        raise BadInput(f"{where}: only {count} class: expected at least 2 classes to train a classifier")
+
+
+def _hash_arrays(*arrays: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        contiguous = np.ascontiguousarray(array)
+        digest.update(f"{contiguous.dtype}{contiguous.shape}".encode())
+        digest.update(contiguous.tobytes())
+    return digest.hexdigest()
+
+
+def _split(raw: RawData, images: np.ndarray, validation_fraction: float, test_fraction: float, seed: int) -> Dataset:
+    from sklearn.model_selection import train_test_split
+
+    indices = np.arange(len(raw.labels))
+    try:
+        rest, test = train_test_split(indices, test_size=test_fraction, stratify=raw.labels, random_state=seed)
+        share = validation_fraction / (1.0 - test_fraction)
+        train, val = train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
+    except ValueError as error:
+        raise BadInput(f"data: cannot make a stratified split: {error}") from None
+    labels = raw.labels
+    return Dataset(images[train], labels[train], images[val], labels[val], images[test], labels[test], images, labels,
+                   raw.class_names, raw.normalization, raw.sha256)

@@ -1,0 +1,1 @@
+"""The release gate: checks an artifact against a device profile."""
