@@ -1,1 +1,1 @@
-"""Turn a trained model into a TFLite (LiteRT) flatbuffer and read one back, without TensorFlow."""
+"""The conversion stage: Keras to .tflite, then reading and annotating .tflite files (those two without TensorFlow)."""

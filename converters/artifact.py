@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from edgebuild.converters import tflite
+from edgebuild.converters.export import exported_cached
 from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.metadata import add_json_metadata
-from edgebuild.toolchain.cache import StageCache, cache_key
+from edgebuild.toolchain.cache import StageCache, cache_key, code_version
+from edgebuild.toolchain.pipeline import conversion_source, training_versions
 
 MODEL_FILE = "model.tflite"
 
@@ -26,32 +26,41 @@ class Conversion:
     cached: bool
     seconds: float
     weight_sparsity: float  # zeros in CONV_2D/FULLY_CONNECTED weight buffers, counted in the flatbuffer
+    inputs: dict
+    source_stage: str
 
 
-def convert_cached(ctx, trained, cache: StageCache, versions: dict, precision: str, io_dtype: str) -> Conversion:
-    """int8 converts the QAT model when the recipe has QAT (else post-training quantization of the
-    float model); float precisions convert the float model, since QAT's fake-quant nodes would quantize it."""
-    use_qat = precision == "int8" and trained.quantized_model is not None
-    source_key = trained.quantized_key if use_qat else trained.float_key
+def convert_cached(ctx, trained, cache: StageCache, versions: dict, precision: str, io_dtype: str,
+                   scope: str) -> Conversion:
+    source = conversion_source(precision, list(trained.models))
     samples = ctx.recipe.convert.representative_samples
-    key = cache_key({"stage": "convert", "code": _code_version(), "upstream": source_key, "precision": precision,
-                     "io_dtype": io_dtype, "representative_samples": samples, "seed": ctx.seed,
-                     "versions": {k: v for k, v in versions.items() if k not in ("python", "edgebuild")}})
+    inputs = conversion_inputs(trained.outcome(source).key, precision, io_dtype, samples, ctx.seed, versions)
+    key = cache_key(inputs)
     ctx.events.emit("stage_started", stage="convert", precision=precision, key=key)
     started = time.perf_counter()
     with cache.locked(key):
         entry = cache.lookup(key)
         if entry is None:
-            model = trained.quantized_model() if use_qat else trained.float_model()
+            saved_model = exported_cached(ctx, trained, source, cache)
             calibration = tflite.representative_images(ctx.dataset.x_train, samples, ctx.seed)
-            model_bytes = tflite.convert(model, precision, io_dtype, calibration)
+            model_bytes = tflite.convert(saved_model, precision, io_dtype, calibration)
             with cache.produce(key) as scratch:
                 (scratch / MODEL_FILE).write_bytes(model_bytes)
         else:
             model_bytes = (entry / MODEL_FILE).read_bytes()
+    cache.index.record(scope, inputs)
     seconds = time.perf_counter() - started
     ctx.events.emit("stage_cached" if entry else "stage_finished", stage="convert", key=key, seconds=seconds)
-    return Conversion(model_bytes, precision, io_dtype, key, entry is not None, seconds, weight_sparsity(model_bytes))
+    return Conversion(model_bytes, precision, io_dtype, key, entry is not None, seconds,
+                      weight_sparsity(model_bytes), inputs, source)
+
+
+def conversion_inputs(source_key: str, precision: str, io_dtype: str, samples: int, seed: int,
+                      versions: dict) -> dict:
+    """What a conversion depends on; its hash is the convert stage's cache key."""
+    return {"stage": "convert", "code": code_version(tflite.__file__), "upstream": source_key, "precision": precision,
+            "io_dtype": io_dtype, "representative_samples": samples, "seed": seed,
+            "versions": training_versions(versions)}
 
 
 def weight_sparsity(model_bytes: bytes) -> float:
@@ -70,9 +79,3 @@ def with_metadata(model_bytes: bytes, ctx, target, versions: dict, inputs: dict)
                        "io_dtype": target.io_dtype, "seed": ctx.seed, "inputs": inputs, "versions": versions},
     }
     return add_json_metadata(model_bytes, document)
-
-
-def _code_version() -> str:
-    digest = hashlib.sha256()
-    digest.update(Path(tflite.__file__).read_bytes())
-    return digest.hexdigest()[:16]

@@ -10,7 +10,8 @@ import hashlib
 import math
 import struct
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
 
@@ -19,12 +20,13 @@ from ai_edge_litert import schema_py_generated as schema
 
 from edgebuild.errors import BadInput
 
-_FILE_IDENTIFIER = b"TFL3"
+FILE_IDENTIFIER = b"TFL3"  # bytes 4:8 of every .tflite
+# Buffer.offset 0 means "data inline"; 1 is the converter's placeholder while it serializes;
+# from 2 on it is a file offset to data kept after the flatbuffer (models over 2 GB).
+FIRST_EXTERNAL_OFFSET = 2
 _SCHEMA_VERSION = 3
 _ARENA_ALIGNMENT_BYTES = 64  # LiteRT's arena planner aligns every tensor to 64 bytes
 _OFFSET_BYTES = 4  # a vector of tables stores one 4-byte offset per element
-# Buffer.offset 0 means "data inline"; 1 is the converter's placeholder while it serializes.
-_FIRST_EXTERNAL_OFFSET = 2
 
 # What the flatbuffers runtime raises when it walks garbage: struct.error/IndexError past the end,
 # TypeError before the start ("bad number -3442 for type uint32"), ValueError from numpy views.
@@ -93,6 +95,8 @@ class OpInfo:
 
 @dataclass(frozen=True)
 class ModelInfo:
+    """Subgraph 0 of a .tflite (the graph an interpreter runs), plus file-wide facts."""
+
     size_bytes: int
     sha256: str
     subgraph_count: int
@@ -161,8 +165,25 @@ class ModelInfo:
 
 def read_model(data: bytes, source: str = "model") -> ModelInfo:
     """Parse a .tflite flatbuffer; anything malformed raises `BadInput` naming `source`."""
-    try:
+    with _refusing_malformed(source):
         return _parse_model(data)
+
+
+def unpack_model(data: bytes, source: str = "model") -> schema.ModelT:
+    """The whole model in the schema's object API, for rewriting it; malformed input raises `BadInput`.
+
+    Unpacking walks fields `read_model` never reads (op options, signatures), so it needs the
+    same guard: a damaged op option otherwise surfaces as a bare struct.error.
+    """
+    read_model(data, source)
+    with _refusing_malformed(source):
+        return schema.ModelT.InitFromPackedBuf(data, 0)
+
+
+@contextmanager
+def _refusing_malformed(source: str) -> Iterator[None]:
+    try:
+        yield
     except _Malformed as error:
         raise BadInput(f"{source}: not a usable TFLite model: {error}") from error
     except _FLATBUFFER_ERRORS as error:
@@ -217,7 +238,7 @@ def _round_up(value: int, multiple: int) -> int:
 def _parse_model(data: bytes) -> ModelInfo:
     if len(data) < 8:
         raise _Malformed("file is empty" if not data else f"only {len(data)} bytes long")
-    if bytes(data[4:8]) != _FILE_IDENTIFIER:
+    if bytes(data[4:8]) != FILE_IDENTIFIER:
         raise _Malformed(f"no TFL3 file identifier (bytes 4:8 are {bytes(data[4:8])!r})")
     model = schema.Model.GetRootAs(data, 0)
     if model.Version() != _SCHEMA_VERSION:
@@ -253,8 +274,7 @@ def _count(length: int, what: str, data: bytes) -> int:
 
 def _buffer_data(model: schema.Model, index: int, data: bytes) -> np.ndarray:
     buffer = model.Buffers(index)
-    # Models over 2 GB keep buffer data after the flatbuffer, addressed by file offset.
-    if buffer.Offset() >= _FIRST_EXTERNAL_OFFSET:
+    if buffer.Offset() >= FIRST_EXTERNAL_OFFSET:
         start, size = buffer.Offset(), buffer.Size()
         if start + size > len(data):
             raise _Malformed(f"buffer {index} lies outside the file (bytes {start}:{start + size} of {len(data)})")
@@ -269,7 +289,7 @@ def _op_name(op_code: schema.OperatorCode) -> tuple[str, bool]:
     """The op's name and whether it is a custom op."""
     # Codes above 127 do not fit the old int8 field, which then holds 127; old files leave the
     # new int32 field at 0. The larger of the two is the real code either way.
-    code = op_code.BuiltinCode()
+    code = max(op_code.DeprecatedBuiltinCode(), op_code.BuiltinCode())
     if code == schema.BuiltinOperator.CUSTOM:
         custom_code = op_code.CustomCode()
         if not custom_code:
@@ -358,7 +378,7 @@ def _parse_op(
         raise _Malformed(f"operator {index} uses operator code {op_code_index} of {len(op_names)}")
     # Custom options too big for the flatbuffer sit after it, at a file offset.
     options_start, options_size = operator.LargeCustomOptionsOffset(), operator.LargeCustomOptionsSize()
-    if options_start >= _FIRST_EXTERNAL_OFFSET and options_start + options_size > len(data):
+    if options_start >= FIRST_EXTERNAL_OFFSET and options_start + options_size > len(data):
         raise _Malformed(f"operator {index}'s custom options lie outside the file")
     name, is_custom = op_names[op_code_index]
     return OpInfo(
@@ -370,7 +390,9 @@ def _parse_op(
     )
 
 
-def _tensor_indices(values: np.ndarray | int, tensor_count: int, what: str, allow_absent: bool = True) -> tuple[int, ...]:
+def _tensor_indices(
+    values: np.ndarray | int, tensor_count: int, what: str, allow_absent: bool = True
+) -> tuple[int, ...]:
     indices = _int_tuple(values)
     lowest = -1 if allow_absent else 0
     for index in indices:

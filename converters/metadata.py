@@ -7,12 +7,10 @@ import json
 import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
-from edgebuild.converters.flatbuffer import read_model
+from edgebuild.converters.flatbuffer import FILE_IDENTIFIER, FIRST_EXTERNAL_OFFSET, read_model, unpack_model
 from edgebuild.errors import BadInput
 
 EDGEBUILD_METADATA_NAME = "edgebuild"
-_FILE_IDENTIFIER = b"TFL3"
-_FIRST_EXTERNAL_OFFSET = 2  # Buffer.offset 0 is "inline", 1 the converter's placeholder
 # Trailing data moves by a multiple of this, so whatever alignment it had, it keeps.
 _EXTERNAL_DATA_ALIGNMENT_BYTES = 64
 
@@ -23,8 +21,7 @@ def add_metadata(model_bytes: bytes, entries: dict[str, bytes]) -> bytes:
     Deterministic: the same model and entries give the same bytes, and adding entries a file
     already holds gives that file back unchanged.
     """
-    read_model(model_bytes)  # garbage becomes BadInput here, not an error deep in the unpacker
-    model = schema.ModelT.InitFromPackedBuf(model_bytes, 0)
+    model = unpack_model(model_bytes)
     model.metadata = model.metadata or []
     model.buffers = model.buffers or []
     for name in sorted(entries):
@@ -107,18 +104,18 @@ def _pack_with_external_data(model: schema.ModelT, original: bytes) -> bytes:
 def _file_offset_references(model: schema.ModelT) -> list[tuple[object, str]]:
     """(object, attribute) pairs holding an absolute file offset past the flatbuffer."""
     references: list[tuple[object, str]] = [
-        (buffer, "offset") for buffer in model.buffers if buffer.offset >= _FIRST_EXTERNAL_OFFSET
+        (buffer, "offset") for buffer in model.buffers if buffer.offset >= FIRST_EXTERNAL_OFFSET
     ]
     for subgraph in model.subgraphs or []:
         references += [
             (operator, "largeCustomOptionsOffset")
             for operator in subgraph.operators or []
-            if operator.largeCustomOptionsOffset >= _FIRST_EXTERNAL_OFFSET
+            if operator.largeCustomOptionsOffset >= FIRST_EXTERNAL_OFFSET
         ]
     return references
 
 
 def _pack(model: schema.ModelT) -> bytes:
     builder = flatbuffers.Builder(0)
-    builder.Finish(model.Pack(builder), file_identifier=_FILE_IDENTIFIER)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
     return bytes(builder.Output())

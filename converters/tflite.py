@@ -7,6 +7,8 @@ conversion instead of silently staying float.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from edgebuild.errors import GateFailed
@@ -18,12 +20,12 @@ def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.nd
     return x_train[np.sort(order[: min(samples, len(x_train))])]
 
 
-def convert(model, precision: str, io_dtype: str, calibration: np.ndarray | None) -> bytes:
-    """Convert a tf_keras model; `io_dtype` applies to integer precisions only."""
+def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.ndarray | None) -> bytes:
+    """Convert an exported SavedModel; `io_dtype` applies to integer precisions only."""
     from edgebuild.tfenv import tensorflow
 
     tf = tensorflow()
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if precision != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if precision == "float16":

@@ -13,7 +13,7 @@ from typing import Any
 from edgebuild import report as reports
 from edgebuild.errors import BadInput
 from edgebuild.events import Events
-from edgebuild.profile import DeviceProfile, load_profile
+from edgebuild.profile import DeviceProfile, load_profile, profile_names
 from edgebuild.recipe import Recipe, load_recipe
 from edgebuild.toolchain.cache import file_sha256
 
@@ -46,6 +46,18 @@ def choose_target(recipe: Recipe, recipe_path: Path, profile: DeviceProfile, pro
                    f"runs only {list(profile.precisions)} with I/O {list(profile.io_dtypes)}")
 
 
+def load_targets(recipe_ref: str, profile_refs: list[str]) -> tuple[Recipe, Path, list[Target]]:
+    """The recipe and every profile, validated before any work; `all` means every bundled profile."""
+    recipe, recipe_path = load_recipe(recipe_ref)
+    refs = [name for ref in profile_refs for name in (profile_names() if ref == "all" else [ref])]
+    unique_refs = list(dict.fromkeys(refs))
+    return recipe, recipe_path, [choose_target(recipe, recipe_path, *load_profile(ref)) for ref in unique_refs]
+
+
+def conversion_scope(recipe_name: str, profile_name: str) -> str:
+    return f"{recipe_name}/convert/{profile_name}"
+
+
 def build(recipe_ref: str, profile_refs: list[str], out_root: Path, *, seed: int | None = None,
           cache_root: Path | None = None, events: Events = Events()) -> list[ProfileResult]:
     """Validate everything first, train once, then convert and verify for each profile."""
@@ -55,8 +67,7 @@ def build(recipe_ref: str, profile_refs: list[str], out_root: Path, *, seed: int
     from edgebuild.toolchain.data import load_dataset
     from edgebuild.toolchain.training import StageContext
 
-    recipe, recipe_path = load_recipe(recipe_ref)
-    targets = [choose_target(recipe, recipe_path, *load_profile(ref)) for ref in profile_refs]
+    recipe, recipe_path, targets = load_targets(recipe_ref, profile_refs)
     seed = recipe.seed if seed is None else seed
     tfenv.tensorflow(seed)
     data = recipe.data
@@ -76,7 +87,8 @@ def _build_for(target: Target, ctx, trained, cache, versions, inputs, out_root: 
     recipe, profile = ctx.recipe, target.profile
     out_dir = out_root / recipe.name / profile.name
     inputs = {**inputs, "profile_sha256": file_sha256(target.profile_path)}
-    conversion = convert_cached(ctx, trained, cache, versions, target.precision, target.io_dtype)
+    conversion = convert_cached(ctx, trained, cache, versions, target.precision, target.io_dtype,
+                                conversion_scope(recipe.name, profile.name))
     artifact = with_metadata(conversion.model_bytes, ctx, target, versions, inputs)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{profile.name}.", suffix=".tmp", dir=out_dir.parent))
@@ -91,12 +103,13 @@ def _build_for(target: Target, ctx, trained, cache, versions, inputs, out_root: 
 
 def _verify(path: Path, target: Target, ctx, trained, conversion, versions, inputs) -> dict[str, Any]:
     from edgebuild.on_device_bench.local import run_isolated
+    from edgebuild.toolchain.pipeline import conversion_source
     from edgebuild.verify.gate import AccuracyLimits, verify_model
 
     ctx.events.emit("stage_started", stage="verify", profile=target.profile.name)
     started = time.perf_counter()
     recipe, data = ctx.recipe, ctx.dataset
-    float_stage = trained.outcomes[-2] if trained.quantized_key else trained.outcomes[-1]
+    float_stage = trained.outcome(conversion_source("float32", list(trained.models)))
     limits = AccuracyLimits(recipe.verify.min_accuracy, float_stage.metrics["accuracy"],
                             recipe.verify.max_drop_from_float)
     verification = verify_model(path, target.profile, data=(data.x_test, data.y_test), limits=limits)

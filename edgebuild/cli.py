@@ -18,6 +18,7 @@ COMMANDS = {
     "build": "edgebuild.commands.build:command",
     "verify": "edgebuild.commands.verify:command",
     "inspect": "edgebuild.commands.inspect:command",
+    "plan": "edgebuild.commands.plan:command",
     "profiles": "edgebuild.commands.catalog:profiles",
     "recipes": "edgebuild.commands.catalog:recipes",
 }

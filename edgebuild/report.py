@@ -35,11 +35,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     if report.get("accuracy"):
         lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()]
     if report.get("latency_ms"):
-        latency = report["latency_ms"]
-        runtime = latency["runtime"]
-        lines += ["", f"## Latency ({latency.get('where', 'host')}, {runtime['name']} {runtime['version']}, "
-                      f"{latency['threads']} threads, {latency['runs']} runs)", "",
-                  f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms"]
+        lines += _latency_lines(report["latency_ms"])
+    if report.get("memory"):
+        lines += _memory_lines(report["memory"])
+    if report.get("baseline"):
+        lines += _baseline_lines(report["baseline"])
     if report.get("stages"):
         lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
                   "|---|---|---|---|---|---|"]
@@ -58,6 +58,33 @@ def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
             f"- size: {artifact['size_bytes']} B (gzip -9: {artifact['gzip_bytes']} B)",
             f"- precision: {artifact['precision']}, parameters: {artifact['parameters']}",
             f"- ops: {', '.join(f'{k}×{v}' for k, v in artifact['ops'].items())}"]
+
+
+def _latency_lines(latency: dict[str, Any]) -> list[str]:
+    runtime = latency["runtime"]
+    return ["", f"## Host latency ({runtime['name']} {runtime['version']}, {latency['threads']} threads, "
+                f"{latency['runs']} runs after {latency['warmup']} warm-up)", "",
+            f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms", "",
+            f"{latency['note'][0].upper()}{latency['note'][1:]}."]
+
+
+def _memory_lines(memory: dict[str, Any]) -> list[str]:
+    measured = memory["measured_rss_delta_bytes"]
+    return ["", "## Peak memory", "",
+            f"- measured: {'not measured, the model did not run' if measured is None else f'{measured} B'} "
+            f"(RSS growth of the child process running the model)",
+            f"- estimated: {memory['estimated_bytes']} B (model bytes + tensor arena of "
+            f"{memory['estimated_arena_bytes']} B)",
+            f"- checked: {memory['checked_bytes']} B, {memory['method']}"]
+
+
+def _baseline_lines(baseline: dict[str, Any]) -> list[str]:
+    lines = ["", f"## Against the baseline {baseline['path']}", "", "| metric | baseline | now | change | tolerance |",
+             "|---|---|---|---|---|"]
+    for delta in baseline["deltas"]:
+        lines.append(f"| {delta['metric']} | {_cell(delta['baseline'])} | {_cell(delta['now'])} | "
+                     f"{delta['change']:+.4g} ({delta['change_pct']:+.1f}%) | +{delta['tolerance_pct']:g}% |")
+    return lines + [""] * bool(baseline["not_compared"]) + [f"- not compared: {why}" for why in baseline["not_compared"]]
 
 
 def _cell(value: Any) -> str:

@@ -21,9 +21,7 @@ def top1_accuracy(interpreter: Any, data_path: str) -> Optional[Dict[str, Any]]:
     input_shape = tuple(int(dim) for dim in model_input["shape"])
     if samples.shape[1:] != input_shape[1:]:
         raise BenchError(
-            "x has samples of shape {}, the model input takes {}".format(
-                list(samples.shape[1:]), list(input_shape[1:])
-            ),
+            f"x has samples of shape {list(samples.shape[1:])}, the model input takes {list(input_shape[1:])}",
             data_path,
         )
     batch = max(input_shape[0], 1) if input_shape else 1
@@ -53,16 +51,14 @@ def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
                 raise BenchError("missing array " + " and ".join(missing), data_path)
             samples, labels = archive["x"], archive["y"]
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise BenchError("cannot read the data: {}".format(error), data_path)
+        raise BenchError(f"cannot read the data: {error}", data_path)
     if samples.dtype.kind not in "fiu":
         raise BenchError("x must hold numbers, got " + samples.dtype.name, data_path)
     if labels.dtype.kind not in "iu":
         raise BenchError("y must hold integer labels, got " + labels.dtype.name, data_path)
     if samples.ndim < 1 or labels.ndim != 1 or len(samples) != len(labels) or len(labels) == 0:
         raise BenchError(
-            "x and y must hold the same number (> 0) of samples, got x {} and y {}".format(
-                list(samples.shape), list(labels.shape)
-            ),
+            f"x and y must hold the same number (> 0) of samples, got x {list(samples.shape)} and y {list(labels.shape)}",
             data_path,
         )
     return samples, labels

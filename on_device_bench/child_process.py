@@ -36,7 +36,7 @@ def run_with_time_limit(
         stdout, stderr = child.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        raise TimedOut("timed out after {:g} s".format(timeout_s))
+        raise TimedOut(f"timed out after {timeout_s:g} s")
     except BaseException:
         _kill_group(child)
         raise
@@ -52,7 +52,7 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _kill_group(child: "subprocess.Popen[bytes]") -> None:
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(child.pid, signal.SIGKILL)
     except ProcessLookupError:

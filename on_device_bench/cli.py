@@ -72,9 +72,9 @@ def _at_least(minimum: Any, number_type: type) -> Any:
         try:
             value = number_type(text)
         except ValueError:
-            raise argparse.ArgumentTypeError("expected a number, got {!r}".format(text))
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
         if value < minimum:
-            raise argparse.ArgumentTypeError("expected at least {}, got {}".format(minimum, text))
+            raise argparse.ArgumentTypeError(f"expected at least {minimum}, got {text}")
         return value
 
     return parse
@@ -92,7 +92,7 @@ def _arm_watchdog(timeout_s: float, model_path: str, as_json: bool, output: Text
     # kernel that never returns from invoke() would never see the alarm. LiteRT 2.3 and
     # tflite-runtime 2.14 release the GIL inside invoke(), so the thread runs (checked).
     def expire() -> None:
-        message = "{}: timed out after {:g} s".format(model_path, timeout_s)
+        message = f"{model_path}: timed out after {timeout_s:g} s"
         _fail(message, EXIT_TIMED_OUT, as_json, output)
         os._exit(EXIT_TIMED_OUT)
 
@@ -102,7 +102,7 @@ def _arm_watchdog(timeout_s: float, model_path: str, as_json: bool, output: Text
 
 
 def _fail(message: str, exit_code: int, as_json: bool, output: TextIO) -> int:
-    sys.stderr.write("error: {}\n".format(message))
+    sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
     if as_json:
         output.write(json.dumps({"error": message}) + "\n")

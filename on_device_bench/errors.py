@@ -11,7 +11,7 @@ class BenchError(Exception):
     def __init__(self, what: str, path: Optional[str] = None) -> None:
         self.what = first_line(what)
         self.path = path
-        super().__init__("{}: {}".format(path, self.what) if path else self.what)
+        super().__init__(f"{path}: {self.what}" if path else self.what)
 
 
 def first_line(error: object) -> str:

@@ -34,7 +34,7 @@ def check_readable(path: str, kind: str) -> None:
         with open(path, "rb") as opened:
             opened.read(1)
     except OSError as error:
-        raise BenchError("cannot read the {}: {}".format(kind, error.strerror or error), path)
+        raise BenchError(f"cannot read the {kind}: {error.strerror or error}", path)
 
 
 def _resize_dynamic_inputs(interpreter: Any) -> None:
@@ -48,7 +48,5 @@ def _resize_dynamic_inputs(interpreter: Any) -> None:
 def _allocation_failure(error: BaseException, runtime: Runtime) -> str:
     custom_op = _UNRESOLVED_CUSTOM_OP.search(str(error))
     if custom_op:
-        return "custom op {} is not available in the runtime {} {}".format(
-            custom_op.group(1), runtime.name, runtime.version
-        )
+        return f"custom op {custom_op.group(1)} is not available in the runtime {runtime.name} {runtime.version}"
     return "allocate_tensors failed: " + first_line(error)

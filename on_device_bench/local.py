@@ -8,11 +8,14 @@ import os
 import signal
 import sys
 import tempfile
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 from .child_process import TimedOut, last_line, run_with_time_limit
 
 RUNNER_MODULE = "edgebuild.on_device_bench"
+
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 
 class RunnerFailed(Exception):
@@ -20,20 +23,20 @@ class RunnerFailed(Exception):
 
 
 def run_isolated(
-    model_path: str,
+    model_path: PathLike,
     *,
     runs: int = 50,
     min_seconds: float = 1.0,
     warmup: int = 3,
     threads: int = 1,
-    data_path: Optional[str] = None,
+    data_path: Optional[PathLike] = None,
     timeout_s: float = 120.0,
     python: str = sys.executable,
 ) -> Dict[str, Any]:
     """The runner's JSON report for `model_path`, measured in a child `python`."""
     argv = [
         python, "-m", RUNNER_MODULE, os.path.abspath(model_path),
-        "--runs", str(runs), "--min-seconds", repr(min_seconds), "--warmup", str(warmup),
+        "--runs", str(runs), "--min-seconds", str(float(min_seconds)), "--warmup", str(warmup),
         "--threads", str(threads), "--json",
     ]
     if data_path is not None:
@@ -46,9 +49,9 @@ def run_isolated(
         except TimedOut as timed_out:
             raise RunnerFailed(str(timed_out))
         except OSError as error:
-            raise RunnerFailed("cannot start {}: {}".format(python, error.strerror or error))
+            raise RunnerFailed(f"cannot start {python}: {error.strerror or error}")
     report = parse_report(finished.returncode, finished.stdout, finished.stderr)
-    report["model"]["path"] = model_path
+    report["model"]["path"] = os.fspath(model_path)
     return report
 
 
@@ -62,9 +65,9 @@ def parse_report(returncode: int, stdout: str, stderr: str) -> Dict[str, Any]:
         report = None
     if not isinstance(report, dict):
         said = last_line(stderr) or last_line(stdout) or "nothing"
-        raise RunnerFailed("runner exited with status {} without a report, last said: {}".format(returncode, said))
+        raise RunnerFailed(f"runner exited with status {returncode} without a report, last said: {said}")
     if "error" in report or returncode != 0:
-        raise RunnerFailed(str(report.get("error") or "runner exited with status {}".format(returncode)))
+        raise RunnerFailed(str(report.get("error") or f"runner exited with status {returncode}"))
     return report
 
 
@@ -72,4 +75,4 @@ def _signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
     except ValueError:
-        return "signal {}".format(number)
+        return f"signal {number}"

@@ -8,7 +8,8 @@ from typing import Any, Callable, NamedTuple
 from .errors import BenchError, first_line
 
 try:
-    from importlib.metadata import PackageNotFoundError, version as distribution_version
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as distribution_version
 except ImportError:  # Python < 3.8 on old boards has no importlib.metadata.
     PackageNotFoundError = Exception  # type: ignore[misc,assignment]
     distribution_version = None  # type: ignore[assignment]
@@ -36,7 +37,7 @@ def load_runtime() -> Runtime:
             module = importlib.import_module(module_name)
         # Not only ImportError: tflite-runtime 2.14 under NumPy 2 fails with AttributeError.
         except Exception as error:  # noqa: BLE001
-            reasons.append("{}: {}".format(module_name, first_line(error)))
+            reasons.append(f"{module_name}: {first_line(error)}")
             continue
         interpreter_class = module
         for part in attribute.split("."):

@@ -34,6 +34,14 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def code_version(*source_files: str | Path) -> str:
+    """Hash of the code that computes a stage, so editing it invalidates that stage's entries."""
+    digest = hashlib.sha256()
+    for source in source_files:
+        digest.update(Path(source).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -45,6 +53,7 @@ def file_sha256(path: Path) -> str:
 class StageCache:
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.index = InputsIndex(self.root)
 
     def entry_path(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -83,7 +92,7 @@ class StageCache:
 
     @staticmethod
     def _write_manifest(folder: Path) -> None:
-        hashes = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+        hashes = {p.relative_to(folder).as_posix(): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
         (folder / MANIFEST).write_text(json.dumps({"files": hashes}, sort_keys=True, indent=1))
 
     @staticmethod
@@ -93,3 +102,39 @@ class StageCache:
             return all(file_sha256(entry / name) == digest for name, digest in hashes.items())
         except (OSError, ValueError, KeyError, TypeError):
             return False
+
+
+class InputsIndex:
+    """The inputs each stage of each recipe was last built from, so `plan` can say what changed."""
+
+    def __init__(self, root: Path):
+        self.folder = Path(root) / "index"
+
+    def record(self, scope: str, inputs: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(scope)
+        temp = path.with_name(f"{path.name}{TEMP_MARKER}{uuid.uuid4().hex[:8]}")
+        temp.write_text(json.dumps(inputs, sort_keys=True, default=str))
+        os.replace(temp, path)
+
+    def last(self, scope: str) -> dict | None:
+        try:
+            return json.loads(self._path(scope).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _path(self, scope: str) -> Path:
+        return self.folder / f"{hashlib.sha256(scope.encode()).hexdigest()[:24]}.json"
+
+
+def changed_fields(before: dict, after: dict, prefix: str = "") -> list[str]:
+    """Dotted paths whose values differ, e.g. ['config.representative_samples']."""
+    changed = []
+    for name in sorted(set(before) | set(after)):
+        path = f"{prefix}{name}"
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += changed_fields(old, new, f"{path}.")
+        elif old != new:
+            changed.append(path)
+    return changed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
@@ -13,7 +12,7 @@ from typing import Any, Callable
 
 from edgebuild.errors import GateFailed
 from edgebuild.toolchain import distill, prune, qat, students, teacher, training
-from edgebuild.toolchain.cache import StageCache, cache_key, file_sha256
+from edgebuild.toolchain.cache import StageCache, cache_key, code_version, file_sha256
 from edgebuild.toolchain.training import StageContext, Upstream
 
 METRICS_FILE = "metrics.json"
@@ -28,11 +27,7 @@ class TrainingStage:
         return getattr(recipe, self.name)
 
     def code_version(self) -> str:
-        """Hash of the stage's code and what it shares, so editing a stage invalidates its entries."""
-        digest = hashlib.sha256()
-        for module in (self.module, training, students):
-            digest.update(Path(module.__file__).read_bytes())
-        return digest.hexdigest()[:16]
+        return code_version(self.module.__file__, training.__file__, students.__file__)
 
 
 STAGES = (
@@ -56,54 +51,76 @@ class StageOutcome:
 @dataclass(frozen=True)
 class TrainedModels:
     outcomes: tuple[StageOutcome, ...]
-    float_model: Callable[[], Any]  # the last stage before QAT, for float conversions
-    float_key: str
-    quantized_model: Callable[[], Any] | None  # the QAT model, when the recipe has QAT
-    quantized_key: str | None
+    models: dict[str, Callable[[], Any]]  # stage name → its model, restored from the cache on first call
+
+    def outcome(self, stage: str) -> StageOutcome:
+        return next(outcome for outcome in self.outcomes if outcome.name == stage)
 
 
-def stage_names(recipe) -> list[str]:
-    return [stage.name for stage in STAGES if stage.config(recipe) is not None]
+def conversion_source(precision: str, stages: list[str]) -> str:
+    """int8 converts the QAT model when there is one (else post-training quantization of the float
+    model); float precisions take the last float stage, since QAT's fake-quant nodes would quantize."""
+    if precision == "int8" and "qat" in stages:
+        return "qat"
+    return next(name for name in ("prune", "distill") if name in stages)
 
 
-def stage_key_inputs(stage: TrainingStage, ctx: StageContext, upstream_key: str, versions: dict) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PlannedStage:
+    stage: TrainingStage
+    key: str
+    inputs: dict[str, Any]
+
+
+def plan_training(recipe, data_sha256: str, seed: int, versions: dict, base_dir: Path) -> list[PlannedStage]:
+    """Each enabled stage with its cache key, computed without training (or importing TensorFlow)."""
+    planned, upstream_key = [], ""
+    for stage in STAGES:
+        if stage.config(recipe) is None:
+            continue
+        inputs = stage_key_inputs(stage, recipe, data_sha256, seed, versions, upstream_key, base_dir)
+        upstream_key = cache_key(inputs)
+        planned.append(PlannedStage(stage, upstream_key, inputs))
+    return planned
+
+
+def stage_key_inputs(stage: TrainingStage, recipe, data_sha256: str, seed: int, versions: dict,
+                     upstream_key: str, base_dir: Path) -> dict[str, Any]:
     """Everything a stage's output depends on; its hash is the cache key."""
-    section = stage.config(ctx.recipe)
     inputs = {
         "stage": stage.name,
         "code": stage.code_version(),
-        "config": section.model_dump(mode="json"),
-        "student": ctx.recipe.student.model_dump(mode="json") if stage.name != "teacher" else None,
+        "config": stage.config(recipe).model_dump(mode="json"),
+        "student": recipe.student.model_dump(mode="json") if stage.name != "teacher" else None,
         "upstream": upstream_key,
-        "data": {"sha256": ctx.dataset.sha256, **ctx.recipe.data.model_dump(mode="json", exclude={"source"})},
-        "seed": ctx.seed,
-        "versions": {k: v for k, v in versions.items() if k not in ("python", "edgebuild")},
+        "data": {"sha256": data_sha256, **recipe.data.model_dump(mode="json", exclude={"source"})},
+        "seed": seed,
+        "versions": training_versions(versions),
     }
-    teacher_file = teacher.teacher_file(ctx) if stage.name == "teacher" else None
+    teacher_file = teacher.teacher_file(recipe, base_dir) if stage.name == "teacher" else None
     if teacher_file is not None and teacher_file.is_file():
         inputs["teacher_file_sha256"] = file_sha256(teacher_file)
     return inputs
+
+
+def training_versions(versions: dict) -> dict:
+    """The versions that change what a stage computes (not Python's or edgebuild's own)."""
+    return {name: version for name, version in versions.items() if name not in ("python", "edgebuild")}
 
 
 def run_training(ctx: StageContext, cache: StageCache, versions: dict) -> TrainedModels:
     outcomes: list[StageOutcome] = []
     upstream = Upstream()
     loaders: dict[str, Callable[[], Any]] = {}
-    keys: dict[str, str] = {}
-    previous_key = ""
-    for stage in STAGES:
-        if stage.config(ctx.recipe) is None:
-            continue
-        inputs = stage_key_inputs(stage, ctx, previous_key, versions)
-        key = cache_key(inputs)
-        outcome, loader = _run_stage(stage, ctx, cache, key, inputs, upstream, loaders)
+    for planned in plan_training(ctx.recipe, ctx.dataset.sha256, ctx.seed, versions, ctx.base_dir):
+        stage = planned.stage
+        outcome, loader = _run_stage(stage, ctx, cache, planned.key, planned.inputs, upstream, loaders)
+        cache.index.record(f"{ctx.recipe.name}/{stage.name}", planned.inputs)
         _gate(stage, ctx.recipe, outcome, outcomes)
         outcomes.append(outcome)
-        loaders[stage.name], keys[stage.name], previous_key = loader, key, key
+        loaders[stage.name] = loader
         upstream = replace(upstream, pruned=upstream.pruned or stage.name == "prune")
-    float_stage = next(name for name in ("prune", "distill") if name in loaders)
-    return TrainedModels(tuple(outcomes), loaders[float_stage], keys[float_stage],
-                         loaders.get("qat"), keys.get("qat"))
+    return TrainedModels(tuple(outcomes), loaders)
 
 
 def _run_stage(stage, ctx, cache, key, inputs, upstream, loaders):

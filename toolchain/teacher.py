@@ -28,12 +28,12 @@ def restore(ctx: StageContext, folder: Path, upstream: Upstream):
     return load_weights(_build(ctx), folder)
 
 
-def teacher_file(ctx: StageContext) -> Path | None:
+def teacher_file(recipe, base_dir: Path) -> Path | None:
     """The user's teacher file, resolved against the recipe's folder; its bytes go into the cache key."""
-    path = ctx.recipe.teacher.path
+    path = recipe.teacher.path
     if path is None:
         return None
-    resolved = Path(path) if Path(path).is_absolute() else ctx.base_dir / path
+    resolved = Path(path) if Path(path).is_absolute() else base_dir / path
     if not resolved.exists():
         raise BadInput(f"teacher.path: {resolved}: file not found (expected a .keras model)")
     return resolved
@@ -56,7 +56,7 @@ def _build(ctx: StageContext):
 
 
 def _load_file(ctx: StageContext, config):
-    path = teacher_file(ctx)
+    path = teacher_file(ctx.recipe, ctx.base_dir)
     unsafe = path.is_dir() or path.suffix.lower() in _UNSAFE_SUFFIXES
     if unsafe and not config.trust_unsafe_format:
         raise BadInput(f"teacher.path: {path}: .h5 and SavedModel files can run code when loaded; "

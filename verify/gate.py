@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
 from edgebuild.profile import DeviceProfile
+from edgebuild.verify.baseline import Baseline, compare_with_baseline
 from edgebuild.verify.checks import (Artifact, Check, at_least, latency_checks, memory_check, read_artifact,
                                      static_checks)
+from edgebuild.verify.child_run import run_model
+from edgebuild.verify.host import HostInfo, describe_host
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Verification:
     memory: dict[str, Any]
     accuracy: dict[str, Any] | None
     runtime: dict[str, Any] | None
+    baseline: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -41,38 +43,42 @@ class Verification:
 
 def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, np.ndarray] | None = None,
                  limits: AccuracyLimits = AccuracyLimits(), runs: int = 50, min_seconds: float = 1.0,
-                 timeout_s: float = 300.0) -> Verification:
+                 timeout_s: float = 300.0, threads: int | None = None,
+                 baseline: Baseline | None = None) -> Verification:
+    """Every check of `path` against `profile`; `threads` defaults to the profile's latency threads.
+
+    An unusable file raises BadInput; a model that crashes, hangs or cannot run is a failed check.
+    """
     artifact = read_artifact(path)
-    checks = static_checks(artifact, profile)
-    measured, runtime_check = _measure(path, profile, data, runs, min_seconds, timeout_s)
-    if runtime_check is not None:
-        checks.append(runtime_check)
+    host = describe_host()
+    run = run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
+                    min_seconds=min_seconds, timeout_s=timeout_s, available_memory_bytes=host.available_memory_bytes)
+    measured = run.report
+    checks = [*static_checks(artifact, profile), *run.checks]
     memory, memory_details = memory_check(artifact, profile, measured and measured["memory"]["model_rss_bytes"])
+    memory_details["measured"] = measured["memory"] if measured else None
     checks.append(memory)
+    latency = _host_latency(measured, host, profile) if measured else None
     if measured is not None:
         checks.extend(latency_checks(measured["latency_ms"], profile))
         if measured.get("accuracy"):
             checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
-    latency = {**measured["latency_ms"], "runs": measured["runs"], "threads": measured["threads"],
-               "runtime": measured["runtime"], "where": "host"} if measured else None
-    memory_details["measured"] = measured["memory"] if measured else None
+    baseline_section = None
+    if baseline is not None:
+        comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
+        checks.extend(comparison.checks)
+        baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details,
-                        measured.get("accuracy") if measured else None, measured["runtime"] if measured else None)
+                        measured.get("accuracy") if measured else None, measured["runtime"] if measured else None,
+                        baseline_section)
 
 
-def _measure(path, profile, data, runs, min_seconds, timeout_s):
-    """Run the model in a child process; a crash, hang or unresolved op is a failed check, not a crash."""
-    with tempfile.TemporaryDirectory(prefix="edgebuild-verify-") as scratch:
-        data_path = None
-        if data is not None:
-            data_path = Path(scratch) / "data.npz"
-            np.savez(data_path, x=data[0].astype(np.float32), y=data[1].astype(np.int64))
-        try:
-            measured = run_isolated(path, runs=runs, min_seconds=min_seconds, threads=profile.latency.threads,
-                                    data_path=data_path, timeout_s=timeout_s)
-        except RunnerFailed as error:
-            return None, Check("runs_in_runtime", False, True, False, str(error))
-    return measured, Check("runs_in_runtime", True, True, True)
+def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:
+    return {**measured["latency_ms"], "runs": measured["runs"], "warmup": measured["warmup"],
+            "threads": measured["threads"], "runtime": measured["runtime"], "where": "host",
+            "host": {"cpu_model": host.cpu_model, "logical_cores": host.logical_cores},
+            "note": f"host latency, measured on this machine ({host.cpu_model}, {host.logical_cores} cores), "
+                    f"not on the {profile.name} device"}
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
+from edgebuild.commands.native_log import native_stderr_captured
 from edgebuild.commands.progress import output_options, progress_events
 
 
 @click.command("build")
 @click.argument("recipe")
 @click.option("--profile", "profiles", multiple=True, required=True,
-              help="Bundled profile name or YAML path; repeat for several devices.")
+              help="Bundled profile name or YAML path; repeat for several devices; `all` for every bundled one.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Output root: OUT/<recipe>/<profile>/.")
 @click.option("--seed", type=int, default=None, help="Overrides the recipe's seed.")
@@ -25,17 +26,29 @@ def command(recipe: str, profiles: tuple[str, ...], out_dir: Path, seed: int | N
     """Train, convert and verify RECIPE (a bundled name or a YAML path) for each --profile."""
     from edgebuild.build import build
 
-    with progress_events(quiet, as_json) as events:
+    with native_stderr_captured(), progress_events(quiet, as_json) as events:
         results = build(recipe, list(profiles), out_dir, seed=seed, cache_root=cache_dir, events=events)
+    summary = [{"profile": r.profile, "passed": r.passed, "out_dir": str(r.out_dir),
+                "precision": r.report["precision"], "size_bytes": r.report["artifact"]["size_bytes"],
+                "accuracy": r.report["accuracy"]["artifact"], "failed_checks": _failed(r.report)} for r in results]
     if as_json:
-        click.echo(json.dumps({"passed": all(r.passed for r in results),
-                               "profiles": [{"profile": r.profile, "passed": r.passed, "out_dir": str(r.out_dir),
-                                             "failed_checks": _failed(r.report)} for r in results]}))
+        click.echo(json.dumps({"event": "build_finished", "passed": all(r.passed for r in results),
+                               "profiles": summary}))
     elif not quiet:
-        for result in results:
-            verdict = "PASS" if result.passed else "FAIL: " + "; ".join(_failed(result.report))
-            click.echo(f"{result.profile}: {verdict} → {result.out_dir}")
+        _print_table(summary)
     click.get_current_context().exit(0 if all(r.passed for r in results) else 1)
+
+
+def _print_table(summary: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("profile", "verdict", "precision", "size B", "top-1", "output")
+    for row in summary:
+        verdict = "PASS" if row["passed"] else "FAIL: " + "; ".join(row["failed_checks"])
+        accuracy = f"{row['accuracy']:.4f}" if row["accuracy"] is not None else "-"
+        table.add_row(row["profile"], verdict, row["precision"], str(row["size_bytes"]), accuracy, row["out_dir"])
+    Console(width=160).print(table)
 
 
 def _failed(report: dict) -> list[str]:

@@ -15,21 +15,44 @@ from edgebuild.commands.progress import output_options
 @click.option("--data", "data_source", default=None,
               help="Labelled data (sklearn:digits, image folder, .npz) to measure top-1 of a classifier.")
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="An earlier report.json (build or verify --json): fail on size or host-latency growth "
+                   "beyond the profile's tolerances.")
+@click.option("--junit", type=click.Path(path_type=Path), default=None,
+              help="Also write the checks as JUnit XML to this file (one testcase per check).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Interpreter threads for host timing  [default: the profile's latency.threads]")
+@click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Timed runs after warm-up, at least.")
+@click.option("--min-seconds", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Keep timing until this many seconds have passed too.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              help="Seconds the child process running the model may take before it is killed (a failed check).")
 @output_options
-def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, quiet: bool,
+def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, baseline: Path | None,
+            junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float, quiet: bool,
             as_json: bool) -> None:
-    """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input."""
+    """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input.
+
+    Latency is measured on this host in a child process, labelled host latency: not the device's.
+    """
     from edgebuild import report as reports
     from edgebuild.profile import load_profile
     from edgebuild.tfenv import tool_versions
+    from edgebuild.verify.baseline import load_baseline
     from edgebuild.verify.gate import AccuracyLimits, verify_model
+    from edgebuild.verify.junit import junit_xml
 
     device, _ = load_profile(profile)
+    earlier = load_baseline(baseline) if baseline else None
     data = _load_data(model, data_source) if data_source else None
-    verification = verify_model(model, device, data=data, limits=AccuracyLimits(min_top1=min_accuracy))
+    verification = verify_model(model, device, data=data, limits=AccuracyLimits(min_top1=min_accuracy), runs=runs,
+                                min_seconds=min_seconds, timeout_s=timeout_s, threads=threads, baseline=earlier)
     report = {"title": f"{model.name} on {device.name}", "profile": device.name,
               **reports.verification_sections(verification),
-              "accuracy": verification.accuracy, "versions": tool_versions()}
+              "accuracy": verification.accuracy, "baseline": verification.baseline, "versions": tool_versions()}
+    if junit:
+        reports.write_atomically(junit, junit_xml(report))
     if as_json:
         click.echo(reports.report_json(report).decode(), nl=False)
     elif not quiet:

@@ -6,7 +6,12 @@ import os
 from typing import Any, Dict, Optional
 
 from . import adb, ssh  # noqa: F401 - importing registers the transports
-from .registry import DEFAULT_BENCHMARK_MODEL, DeviceBenchOptions, TransportError, transport_for
+from .registry import (
+    DEFAULT_BENCHMARK_MODEL,
+    DeviceBenchOptions,
+    TransportError,
+    transport_for,
+)
 
 __all__ = ["DEFAULT_BENCHMARK_MODEL", "TransportError", "bench_on_device"]
 
@@ -28,7 +33,7 @@ def bench_on_device(
     plus "device" and "transport". Raises TransportError with a one-line reason."""
     scheme, transport = transport_for(device)
     if not os.path.isfile(model_path):
-        raise TransportError("{}: no such model file".format(model_path))
+        raise TransportError(f"{model_path}: no such model file")
     options = DeviceBenchOptions(
         threads=threads, runs=runs, warmup=warmup, min_seconds=min_seconds, timeout_s=timeout_s,
         python=python, benchmark_model_path=benchmark_model_path, ssh_config=ssh_config,

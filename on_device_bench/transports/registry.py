@@ -42,5 +42,5 @@ def transport_for(device: str) -> Tuple[str, Transport]:
     scheme = device.split(":", 1)[0] if ":" in device else ""
     if scheme not in _TRANSPORTS:
         known = ", ".join(usage for usage, _ in sorted(_TRANSPORTS.values()))
-        raise TransportError("unknown device {!r}: expected one of {}".format(device, known))
+        raise TransportError(f"unknown device {device!r}: expected one of {known}")
     return scheme, _TRANSPORTS[scheme][1]

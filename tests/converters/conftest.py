@@ -150,7 +150,9 @@ def with_external_buffers(unpack_model, pack_model) -> Callable[[bytes], bytes]:
 
     def relayout(model_bytes: bytes) -> bytes:
         model = unpack_model(model_bytes)
-        moved = [(buffer, bytes(buffer.data)) for buffer in model.buffers if buffer.data is not None and len(buffer.data)]
+        moved = [
+            (buffer, bytes(buffer.data)) for buffer in model.buffers if buffer.data is not None and len(buffer.data)
+        ]
         for buffer, data in moved:
             buffer.data, buffer.offset, buffer.size = None, 1 << 40, len(data)
         position = -(-len(pack_model(model)) // 16) * 16

@@ -227,7 +227,8 @@ def test_arena_estimate_lies_between_the_floor_and_the_total(request, fixture_na
     info = read_model(request.getfixturevalue(fixture_name).model_bytes)
 
     def activation_bytes(indices):
-        return sum(_aligned(info.tensors[i].nbytes) for i in set(indices) if i >= 0 and not info.tensors[i].is_constant)
+        activations = [info.tensors[i] for i in set(indices) if i >= 0 and not info.tensors[i].is_constant]
+        return sum(_aligned(tensor.nbytes) for tensor in activations)
 
     floor = max(activation_bytes((*op.inputs, *op.outputs)) for op in info.ops)
     total = activation_bytes(range(len(info.tensors)))

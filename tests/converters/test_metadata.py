@@ -73,7 +73,8 @@ def test_replacing_an_entry_keeps_one_entry(float32_cnn):
 def test_json_entry_read_with_generated_accessors(float32_cnn):
     annotated = add_json_metadata(float32_cnn.model_bytes, DOCUMENT)
     model = schema.Model.GetRootAs(annotated, 0)
-    by_name = {model.Metadata(i).Name().decode(): model.Metadata(i).Buffer() for i in range(model.MetadataLength())}
+    entries = [model.Metadata(i) for i in range(model.MetadataLength())]
+    by_name = {entry.Name().decode(): entry.Buffer() for entry in entries}
 
     stored = model.Buffers(by_name[EDGEBUILD_METADATA_NAME]).DataAsNumpy().tobytes()
 
@@ -107,3 +108,17 @@ def test_data_after_the_flatbuffer_moves_with_it(float32_cnn, with_external_buff
     assert read_json_metadata(annotated) == DOCUMENT
     assert add_json_metadata(annotated, DOCUMENT) == annotated
     np.testing.assert_array_equal(run_tflite(annotated, [_image()])[0], run_tflite(external, [_image()])[0])
+
+
+def test_bit_flipped_models_get_metadata_or_raise_bad_input(float32_cnn):
+    """Adding metadata unpacks fields read_model skips (op options, signatures): same guarantee."""
+    model_bytes = float32_cnn.model_bytes
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        flipped = bytearray(model_bytes)
+        flipped[rng.integers(len(flipped))] ^= 1 << int(rng.integers(8))
+        try:
+            annotated = add_json_metadata(bytes(flipped), DOCUMENT)
+        except BadInput:
+            continue
+        assert read_json_metadata(annotated) == DOCUMENT

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import json
+import getpass
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -68,7 +72,10 @@ def int8_classifier(tmp_path_factory) -> Path:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     path = tmp_path_factory.mktemp("models") / "int8_classifier.tflite"
-    path.write_bytes(converter.convert())
+    with warnings.catch_warnings():
+        # The converter always warns that int8 inputs have no statistics; the calibration covers them.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        path.write_bytes(converter.convert())
     return path
 
 
@@ -124,25 +131,40 @@ def custom_op_model(tmp_path_factory) -> Path:
 RunRunner = Callable[..., subprocess.CompletedProcess]
 
 
-@pytest.fixture(params=["installed", "copied"])
-def run_runner(request, tmp_path) -> RunRunner:
-    """Runs the runner as `python -m edgebuild.on_device_bench` or, copied on its own, as
-    `python -m on_device_bench` from a folder that holds nothing else."""
-    if request.param == "installed":
-        module = "edgebuild.on_device_bench"
-    else:
-        shutil.copytree(RUNNER_SOURCE, tmp_path / "on_device_bench",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        module = "on_device_bench"
-
+def _runner_in(folder: Path, module: str) -> RunRunner:
     def run(*args: object, python: str = sys.executable, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
             [python, "-m", module, *map(str, args)],
-            cwd=tmp_path, capture_output=True, text=True, timeout=timeout,
+            cwd=folder, capture_output=True, text=True, timeout=timeout,
         )
 
     return run
 
+
+def _copied_runner(folder: Path) -> RunRunner:
+    shutil.copytree(RUNNER_SOURCE, folder / "on_device_bench", ignore=shutil.ignore_patterns("__pycache__"))
+    return _runner_in(folder, "on_device_bench")
+
+
+@pytest.fixture(params=["installed", "copied"])
+def run_runner(request, tmp_path) -> RunRunner:
+    """Runs the runner as `python -m edgebuild.on_device_bench`, and again copied on its own as
+    `python -m on_device_bench` from a folder that holds nothing else."""
+    if request.param == "installed":
+        return _runner_in(tmp_path, "edgebuild.on_device_bench")
+    return _copied_runner(tmp_path)
+
+
+@pytest.fixture
+def run_copied(tmp_path) -> RunRunner:
+    """The runner copied on its own, for a Python that has no edgebuild (the board's)."""
+    return _copied_runner(tmp_path)
+
+
+@pytest.fixture
+def run_installed(tmp_path) -> RunRunner:
+    """The installed runner only, for checks the way it was started cannot change."""
+    return _runner_in(tmp_path, "edgebuild.on_device_bench")
 
 
 @pytest.fixture
@@ -155,3 +177,152 @@ def labelled_data(tmp_path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+BOARD_PACKAGES = ["numpy<2", "tflite-runtime==2.14.0"]
+_NETWORK_ERRORS = (
+    "NewConnectionError", "Max retries exceeded", "Temporary failure in name resolution",
+    "Network is unreachable", "ConnectTimeoutError", "ProxyError", "Name or service not known",
+)
+
+
+@pytest.fixture(scope="session")
+def board_python() -> str:
+    """The Python of a stand-in board: a venv with only NumPy 1.x and tflite-runtime 2.14,
+    built once under the user's cache folder and reused."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    venv = cache / "edgebuild-test-board-venv"
+    python = venv / "bin" / "python"
+    if not _board_ready(python):
+        _build_board_venv(venv)
+    return str(python)
+
+
+def _board_ready(python: Path) -> bool:
+    check = "import numpy, tflite_runtime.interpreter; assert numpy.__version__ < '2'"
+    return python.exists() and subprocess.run([str(python), "-c", check], capture_output=True).returncode == 0
+
+
+def _build_board_venv(venv: Path) -> None:
+    # Built beside the final place and renamed into it, so a half-built venv is never reused.
+    building = venv.with_name(f"{venv.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    subprocess.run(["python3", "-m", "venv", str(building)], check=True)
+    pip = subprocess.run(
+        [str(building / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         *BOARD_PACKAGES],
+        capture_output=True, text=True,
+    )
+    if pip.returncode != 0:
+        shutil.rmtree(building, ignore_errors=True)
+        if any(error in pip.stderr for error in _NETWORK_ERRORS):
+            pytest.skip("cannot reach the package registry to build the board venv: "
+                        + pip.stderr.strip().splitlines()[-1])
+        pytest.fail("pip could not build the board venv:\n" + pip.stderr)
+    shutil.rmtree(venv, ignore_errors=True)
+    os.replace(building, venv)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _keygen(path: Path) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "edgebuild-test", "-f", str(path)],
+                   check=True)
+    return path.with_suffix(".pub").read_text().strip()
+
+
+class Sshd(NamedTuple):
+    device: str
+    ssh_config: Path
+    folder: Path
+    board_tmp: Path
+
+    def client_config(self, name: str, *, identity: str = "client_key", known_hosts: str = "known_hosts") -> Path:
+        """An ssh_config for this server with another key or known_hosts file."""
+        path = self.folder / name
+        path.write_text(_client_config(self.folder / identity, self.folder / known_hosts))
+        return path
+
+
+def _client_config(identity: Path, known_hosts: Path) -> str:
+    return (
+        "Host *\n"
+        f"  IdentityFile {identity}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
+        "  StrictHostKeyChecking yes\n  LogLevel ERROR\n"
+    )
+
+
+@pytest.fixture(scope="session")
+def sshd(tmp_path_factory) -> Iterator[Sshd]:
+    """A real OpenSSH server on 127.0.0.1, run as the current user, that accepts one generated key;
+    the client side uses its own ssh_config (-F) so the user's ~/.ssh is never read."""
+    sshd_path = shutil.which("sshd") or "/usr/sbin/sshd"
+    if not os.path.exists(sshd_path):
+        pytest.fail("no OpenSSH server: apt-get install -y openssh-server")
+    if os.geteuid() == 0:
+        # sshd run as root insists on its privilege-separation directory, which the package's
+        # service unit (not installed in containers) would create.
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    folder = tmp_path_factory.mktemp("sshd")
+    board_tmp = folder / "board-tmp"
+    board_tmp.mkdir()
+    host_key = _keygen(folder / "host_key")
+    (folder / "authorized_keys").write_text(_keygen(folder / "client_key") + "\n")
+    _keygen(folder / "stranger_key")
+    _keygen(folder / "other_host_key")
+    port = free_port()
+    (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\nPidFile {folder}/sshd.pid\n"
+        f"AuthorizedKeysFile {folder}/authorized_keys\nStrictModes no\nUsePAM no\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+        "PermitRootLogin prohibit-password\n"
+        # The board's temporary folder, so a test can see that nothing is left in it.
+        f"SetEnv TMPDIR={board_tmp}\n"
+    )
+    with open(folder / "sshd.log", "wb") as log:
+        server = subprocess.Popen([sshd_path, "-D", "-e", "-f", str(folder / "sshd_config")],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_port(port, server, folder / "sshd.log")
+        ssh_config = folder / "ssh_config"
+        ssh_config.write_text(_client_config(folder / "client_key", folder / "known_hosts"))
+        yield Sshd(f"ssh://{getpass.getuser()}@127.0.0.1:{port}", ssh_config, folder, board_tmp)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for_port(port: int, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail("sshd exited: " + log.read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"sshd did not listen on port {port}: {log.read_text()}")
+
+
+@pytest.fixture
+def process_ends():
+    """Whether the process `pid` is gone within five seconds (a kill is not instant)."""
+
+    def ends(pid: int) -> bool:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.05)
+        return False
+
+    return ends

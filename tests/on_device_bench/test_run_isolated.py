@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
 
 

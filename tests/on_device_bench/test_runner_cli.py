@@ -57,17 +57,17 @@ def test_every_input_and_output_of_a_multi_io_model_is_described(run_runner, two
     assert sorted(tuple(tensor["shape"]) for tensor in report["outputs"]) == [(1, 2), (1, 5)]
 
 
-def test_every_input_dtype_is_fed(run_runner, every_dtype):
-    report = bench(run_runner, every_dtype, *FAST)
+def test_every_input_dtype_is_fed(run_installed, every_dtype):
+    report = bench(run_installed, every_dtype, *FAST)
 
     assert sorted(tensor["dtype"] for tensor in report["inputs"]) == sorted(
         ["float32", "float16", "int8", "uint8", "int16", "int32", "int64", "bool"]
     )
 
 
-def test_timing_continues_until_both_runs_and_seconds_are_reached(run_runner, float_classifier):
+def test_timing_continues_until_both_runs_and_seconds_are_reached(run_installed, float_classifier):
     started = time.perf_counter()
-    report = bench(run_runner, float_classifier, "--runs", 5, "--min-seconds", 0.5, "--json")
+    report = bench(run_installed, float_classifier, "--runs", 5, "--min-seconds", 0.5, "--json")
 
     assert time.perf_counter() - started >= 0.5
     # The model takes microseconds: half a second holds far more than 5 runs.
@@ -87,19 +87,32 @@ def test_accuracy_on_labels_the_model_must_predict(run_runner, labelled_data, mo
     assert half["accuracy"] == {"top1": 0.5, "samples": 30}
 
 
-def test_accuracy_is_null_for_a_model_with_two_inputs(run_runner, two_in_two_out, labelled_data):
+def test_accuracy_is_null_for_a_model_with_two_inputs(run_installed, two_in_two_out, labelled_data):
     labels = np.arange(4) % 3
-    report = bench(run_runner, two_in_two_out, *FAST, "--data", labelled_data(labels, labels))
+    report = bench(run_installed, two_in_two_out, *FAST, "--data", labelled_data(labels, labels))
 
     assert report["accuracy"] is None
 
 
-def test_human_summary_without_json(run_runner, float_classifier):
-    finished = run_runner(float_classifier, "--runs", 5, "--min-seconds", 0)
+def test_human_summary_without_json(run_installed, float_classifier):
+    finished = run_installed(float_classifier, "--runs", 5, "--min-seconds", 0)
 
     assert finished.returncode == 0, finished.stderr
     assert "p50" in finished.stdout and "ai-edge-litert" in finished.stdout
     assert not finished.stdout.lstrip().startswith("{")
+
+
+def test_board_venv_with_tflite_runtime_and_numpy_1(run_copied, board_python, int8_classifier, two_in_two_out,
+                                                   labelled_data):
+    labels = np.arange(12) % 3
+    for model in (int8_classifier, two_in_two_out):
+        finished = run_copied(model, "--runs", 20, "--warmup", 3, "--min-seconds", 0, "--json",
+                              "--data", labelled_data(labels, labels), python=board_python)
+        assert finished.returncode == 0, finished.stderr
+        report = json.loads(finished.stdout)
+        assert report["runtime"] == {"name": "tflite-runtime", "version": "2.14.0"}
+        assert report["runs"] >= 20
+        assert report["accuracy"] == ({"top1": 1.0, "samples": 12} if model == int8_classifier else None)
 
 
 def assert_one_line_error(finished, exit_code, *needles):
@@ -119,8 +132,8 @@ def test_corrupt_model_is_one_line_exit_2(run_runner, tmp_path):
     assert_one_line_error(run_runner(corrupt, "--json"), 2, str(corrupt), "not a model")
 
 
-def test_missing_model_is_one_line_exit_2(run_runner, tmp_path):
-    assert_one_line_error(run_runner(tmp_path / "absent.tflite", "--json"), 2, "cannot read the model")
+def test_missing_model_is_one_line_exit_2(run_installed, tmp_path):
+    assert_one_line_error(run_installed(tmp_path / "absent.tflite", "--json"), 2, "cannot read the model")
 
 
 def test_unresolved_custom_op_is_named(run_runner, custom_op_model):
@@ -136,18 +149,18 @@ def test_unresolved_custom_op_is_named(run_runner, custom_op_model):
         ({"x": np.zeros((2, 4, 4, 3), np.float32), "y": np.zeros(2, np.float32)}, "integer labels"),
     ],
 )
-def test_bad_data_is_one_line_exit_2(run_runner, float_classifier, tmp_path, arrays, needle):
+def test_bad_data_is_one_line_exit_2(run_installed, float_classifier, tmp_path, arrays, needle):
     data = tmp_path / "bad.npz"
     np.savez(data, **arrays)
 
-    assert_one_line_error(run_runner(float_classifier, "--json", "--data", data), 2, str(data), needle)
+    assert_one_line_error(run_installed(float_classifier, "--json", "--data", data), 2, str(data), needle)
 
 
-def test_data_that_is_not_an_npz_is_one_line_exit_2(run_runner, float_classifier, tmp_path):
+def test_data_that_is_not_an_npz_is_one_line_exit_2(run_installed, float_classifier, tmp_path):
     data = tmp_path / "notes.npz"
     data.write_text("not an archive")
 
-    assert_one_line_error(run_runner(float_classifier, "--json", "--data", data), 2, str(data))
+    assert_one_line_error(run_installed(float_classifier, "--json", "--data", data), 2, str(data))
 
 
 def test_watchdog_ends_a_run_that_is_too_long_with_exit_3(run_runner, float_classifier):

@@ -1,0 +1,31 @@
+"""`edgebuild plan RECIPE --profile NAME ...`: what a build would do, without doing it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from edgebuild.commands.native_log import native_stderr_captured
+
+
+@click.command("plan")
+@click.argument("recipe")
+@click.option("--profile", "profiles", multiple=True, required=True, help="Profile name or YAML path; `all`.")
+@click.option("--seed", type=int, default=None)
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def command(recipe: str, profiles: tuple[str, ...], seed: int | None, cache_dir: Path | None, as_json: bool) -> None:
+    """Print the stage graph: each stage's cache key, cached or not, and why it would run."""
+    from edgebuild.plan import plan
+
+    with native_stderr_captured():
+        rows = plan(recipe, list(profiles), seed=seed, cache_root=cache_dir)
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    for row in rows:
+        where = f"{row.stage}[{row.profile}]" if row.profile else row.stage
+        click.echo(f"{'RUN ' if row.will_run else 'skip'}  {where:<28} {row.key[:12]:<12}  {row.reason}")

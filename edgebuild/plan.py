@@ -1,0 +1,59 @@
+"""`edgebuild plan`: the stage graph, what is cached, what would run and which input changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgebuild.build import conversion_scope, load_targets
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    stage: str
+    profile: str | None
+    key: str
+    will_run: bool
+    reason: str
+
+
+def plan(recipe_ref: str, profile_refs: list[str], *, seed: int | None = None,
+         cache_root: Path | None = None) -> list[PlanRow]:
+    from edgebuild.converters.artifact import conversion_inputs
+    from edgebuild.tfenv import tool_versions
+    from edgebuild.toolchain.cache import StageCache, cache_key, default_cache_root
+    from edgebuild.toolchain.data import read_source
+    from edgebuild.toolchain.pipeline import conversion_source, plan_training
+
+    recipe, recipe_path, targets = load_targets(recipe_ref, profile_refs)
+    seed = recipe.seed if seed is None else seed
+    data_sha256 = read_source(recipe.data.source, recipe_path.parent).sha256
+    versions = tool_versions()
+    cache = StageCache(cache_root or default_cache_root())
+    planned = plan_training(recipe, data_sha256, seed, versions, recipe_path.parent)
+    rows = [_row(cache, p.stage.name, None, p.key, p.inputs, f"{recipe.name}/{p.stage.name}") for p in planned]
+    keys = {p.stage.name: p.key for p in planned}
+    for target in targets:
+        source = conversion_source(target.precision, list(keys))
+        inputs = conversion_inputs(keys[source], target.precision, target.io_dtype,
+                                   recipe.convert.representative_samples, seed, versions)
+        rows.append(_row(cache, "convert", target.profile.name, cache_key(inputs), inputs,
+                         conversion_scope(recipe.name, target.profile.name)))
+        rows.append(PlanRow("verify", target.profile.name, "-", True, "always runs: it measures the artifact"))
+    return rows
+
+
+def _row(cache, stage: str, profile: str | None, key: str, inputs: dict, scope: str) -> PlanRow:
+    from edgebuild.toolchain.cache import changed_fields
+
+    if cache.lookup(key) is not None:
+        return PlanRow(stage, profile, key, False, "cached")
+    before = cache.index.last(scope)
+    if before is None:
+        return PlanRow(stage, profile, key, True, "never built")
+    changed = changed_fields(before, inputs)
+    if changed == ["upstream"]:
+        return PlanRow(stage, profile, key, True, "an upstream stage changed")
+    if not changed:
+        return PlanRow(stage, profile, key, True, "cache entry missing or damaged")
+    return PlanRow(stage, profile, key, True, "changed: " + ", ".join(changed))
