@@ -1,4 +1,4 @@
-"""The conversion stage: pick the source model for a precision, convert (cached), stamp metadata."""
+"""The conversion stage: convert a model source for one precision (cached), stamp metadata."""
 
 from __future__ import annotations
 
@@ -8,13 +8,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgebuild.converters import tflite
-from edgebuild.converters.export import exported_cached
+from edgebuild.converters.export import ModelSource, exported_cached
 from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.metadata import add_json_metadata
+from edgebuild.events import Events
 from edgebuild.toolchain.cache import StageCache, cache_key, code_version
-from edgebuild.toolchain.pipeline import conversion_source, training_versions
+from edgebuild.toolchain.pipeline import training_versions
 
 MODEL_FILE = "model.tflite"
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Where the representative dataset comes from: a seeded draw of `samples` training images."""
+
+    x_train: np.ndarray
+    samples: int
+    seed: int
+
+    def images(self) -> np.ndarray:
+        return tflite.representative_images(self.x_train, self.samples, self.seed)
 
 
 @dataclass(frozen=True)
@@ -30,29 +43,27 @@ class Conversion:
     source_stage: str
 
 
-def convert_cached(ctx, trained, cache: StageCache, versions: dict, precision: str, io_dtype: str,
-                   scope: str) -> Conversion:
-    source = conversion_source(precision, list(trained.models))
-    samples = ctx.recipe.convert.representative_samples
-    inputs = conversion_inputs(trained.outcome(source).key, precision, io_dtype, samples, ctx.seed, versions)
+def convert_cached(source: ModelSource, precision: str, io_dtype: str, calibration: Calibration,
+                   cache: StageCache, versions: dict, scope: str, events: Events) -> Conversion:
+    """The .tflite for `source` at `precision`, from the cache or converted from its (cached) SavedModel."""
+    inputs = conversion_inputs(source.key, precision, io_dtype, calibration.samples, calibration.seed, versions)
     key = cache_key(inputs)
-    ctx.events.emit("stage_started", stage="convert", precision=precision, key=key)
+    events.emit("stage_started", stage="convert", precision=precision, key=key)
     started = time.perf_counter()
     with cache.locked(key):
         entry = cache.lookup(key)
         if entry is None:
-            saved_model = exported_cached(ctx, trained, source, cache)
-            calibration = tflite.representative_images(ctx.dataset.x_train, samples, ctx.seed)
-            model_bytes = tflite.convert(saved_model, precision, io_dtype, calibration)
-            with cache.produce(key) as scratch:
+            saved_model = exported_cached(source, cache, events)
+            model_bytes = tflite.convert(saved_model, precision, io_dtype, calibration.images())
+            with cache.produce(key, "convert") as scratch:
                 (scratch / MODEL_FILE).write_bytes(model_bytes)
         else:
             model_bytes = (entry / MODEL_FILE).read_bytes()
     cache.index.record(scope, inputs)
     seconds = time.perf_counter() - started
-    ctx.events.emit("stage_cached" if entry else "stage_finished", stage="convert", key=key, seconds=seconds)
+    events.emit("stage_cached" if entry else "stage_finished", stage="convert", key=key, seconds=seconds)
     return Conversion(model_bytes, precision, io_dtype, key, entry is not None, seconds,
-                      weight_sparsity(model_bytes), inputs, source)
+                      weight_sparsity(model_bytes), inputs, source.stage)
 
 
 def conversion_inputs(source_key: str, precision: str, io_dtype: str, samples: int, seed: int,
@@ -69,13 +80,16 @@ def weight_sparsity(model_bytes: bytes) -> float:
     return float(sum(np.count_nonzero(array == 0) for array in weights) / total) if total else 0.0
 
 
-def with_metadata(model_bytes: bytes, ctx, target, versions: dict, inputs: dict) -> bytes:
-    """Labels, normalization and provenance inside the file, so an app can read how to feed it."""
-    data = ctx.dataset
+def with_metadata(model_bytes: bytes, dataset, provenance: dict) -> bytes:
+    """Labels, layout, normalization and provenance inside the file, so an app can read how to feed it.
+
+    Provenance holds names, hashes and versions only: no paths and no clock, so two builds of the
+    same inputs stay byte-identical.
+    """
     document = {
-        "labels": list(data.class_names),
-        "input": {"layout": "NHWC", "shape": [1, *data.input_shape], "normalization": data.normalization.as_dict()},
-        "provenance": {"recipe": ctx.recipe.name, "profile": target.profile.name, "precision": target.precision,
-                       "io_dtype": target.io_dtype, "seed": ctx.seed, "inputs": inputs, "versions": versions},
+        "labels": list(dataset.class_names),
+        "input": {"layout": "NHWC", "shape": [1, *dataset.input_shape],
+                  "normalization": dataset.normalization.as_dict()},
+        "provenance": provenance,
     }
     return add_json_metadata(model_bytes, document)

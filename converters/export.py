@@ -8,29 +8,45 @@ restore it no longer needs).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from edgebuild.events import Events
 from edgebuild.toolchain.cache import StageCache, cache_key, code_version
 
 SAVED_MODEL = "saved_model"
 
 
-def exported_cached(ctx, trained, source: str, cache: StageCache) -> Path:
-    """The cache entry's SavedModel folder for stage `source`, exporting it on first use."""
-    key = cache_key({"stage": "export", "code": code_version(__file__), "upstream": trained.outcome(source).key})
+@dataclass(frozen=True)
+class ModelSource:
+    """A trained Keras model to convert: what made it, the cache key of that, and a loader."""
+
+    stage: str  # a training stage ("qat", "distill", ...) or "keras_file" for a model the user trained
+    key: str
+    load: Callable[[], Any]  # called only when the export is not cached
+
+
+def exported_cached(source: ModelSource, cache: StageCache, events: Events) -> Path:
+    """The cache entry's SavedModel folder for `source`, exporting it on first use."""
+    key = cache_key({"stage": "export", "code": code_version(__file__), "upstream": source.key})
     with cache.locked(key):
         entry = cache.lookup(key)
         if entry is None:
             started = time.perf_counter()
-            with cache.produce(key) as scratch:
-                export_saved_model(trained.models[source](), ctx.dataset.input_shape, scratch / SAVED_MODEL)
-            ctx.events.emit("stage_finished", stage="export", key=key, seconds=time.perf_counter() - started)
+            with cache.produce(key, "export") as scratch:
+                export_saved_model(source.load(), scratch / SAVED_MODEL)
+            events.emit("stage_finished", stage="export", key=key, seconds=time.perf_counter() - started)
             entry = cache.lookup(key)
     return entry / SAVED_MODEL
 
 
-def export_saved_model(model, input_shape: tuple[int, ...], folder: Path) -> None:
+def export_saved_model(model, folder: Path) -> None:
+    """The model's inference function at batch size 1, its input named `input` and its output `logits`."""
     import tensorflow as tf
+
+    input_shape = tuple(model.input_shape[1:])
 
     @tf.function(input_signature=[tf.TensorSpec([1, *input_shape], tf.float32, name="input")])
     def serve(input):  # noqa: A002 - the argument name becomes the artifact's input tensor name

@@ -1,12 +1,15 @@
 """Keras → .tflite for each precision a device runs.
 
 Full-integer int8 follows the converter's documented recipe (DEFAULT optimizations, a representative
-dataset, TFLITE_BUILTINS_INT8 only, integer I/O), so any op that cannot be quantized fails the
-conversion instead of silently staying float.
+dataset, TFLITE_BUILTINS_INT8 only, integer I/O). With TensorFlow 2.21 an op that has a float kernel
+only (SIN, CUMSUM, FLOOR, ...) does not fail that conversion: it stays float between a DEQUANTIZE and
+a QUANTIZE, and the release gate's `float_ops` check names it (checked). What does fail is an op with
+no TFLite builtin at all (Erf, Atan, ...): the converter's structured errors name those ops.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +41,23 @@ def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.nd
     try:
         return converter.convert()
     except Exception as error:  # the converter raises ConverterError and friends; all mean "cannot convert"
-        first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else error.__class__.__name__
-        raise GateFailed(f"conversion to {precision} failed: {first_line}") from None
+        raise GateFailed(f"conversion to {precision} failed: {_failure_reason(error)}") from None
+
+
+def _failure_reason(error: Exception) -> str:
+    """One line naming the ops the converter has no kernel for, else the converter's own reason."""
+    # ConverterError.errors: one ConverterErrorData record per failing op instance, root cause last.
+    records = list(getattr(error, "errors", ()))
+    no_kernel = Counter(record.operator.name.removeprefix("tf.") for record in records
+                        if record.error_code == type(record).ERROR_NEEDS_FLEX_OPS and record.operator.name)
+    if no_kernel:
+        listed = ", ".join(f"{name}×{count}" for name, count in sorted(no_kernel.items()))
+        return (f"TensorFlow ops with no TFLite builtin kernel: {listed} (replace them with ops TFLite runs; "
+                "edgebuild does not ship Select TF ops)")
+    messages = [record.error_message for record in records if record.error_message]
+    # Without records the text starts with MLIR source locations (file paths); the reason follows "error: ".
+    text = messages[-1] if messages else str(error).split("error: ", 1)[-1]
+    return (text.strip().splitlines() or [error.__class__.__name__])[0][:300]
 
 
 def _batches(calibration: np.ndarray | None):

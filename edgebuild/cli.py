@@ -15,7 +15,11 @@ from edgebuild import __version__
 from edgebuild.errors import EdgebuildError
 
 COMMANDS = {
+    "bench": "edgebuild.commands.bench:command",
     "build": "edgebuild.commands.build:command",
+    "cache": "edgebuild.commands.cache:group",
+    "convert": "edgebuild.commands.convert:command",
+    "fit": "edgebuild.commands.fit:command",
     "verify": "edgebuild.commands.verify:command",
     "inspect": "edgebuild.commands.inspect:command",
     "plan": "edgebuild.commands.plan:command",
@@ -48,8 +52,11 @@ def main() -> None:
     except EdgebuildError as error:
         click.echo(f"error: {error}", err=True)
         code = error.exit_code
-    except click.ClickException as error:
+    except click.UsageError as error:  # a mistyped command line: click's usage hint helps
         error.show()
+        code = error.exit_code
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
         code = error.exit_code
     except OSError as error:  # read-only folder, disk full, file size limit: the user's to fix
         click.echo(f"error: {error.filename or 'output'}: {error.strerror or error}", err=True)

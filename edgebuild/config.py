@@ -21,6 +21,9 @@ class StrictModel(BaseModel):
 
 Config = TypeVar("Config", bound=StrictModel)
 
+# Recipe and profile names are also folders (OUT/<recipe>/<profile>/): no separator, no leading dot.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
 _BUNDLED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgebuild.build import conversion_scope, load_targets
+from edgebuild.build import choose_students, conversion_scope, load_targets
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class PlanRow:
 
 
 def plan(recipe_ref: str, profile_refs: list[str], *, seed: int | None = None,
-         cache_root: Path | None = None) -> list[PlanRow]:
+         cache_root: Path | None = None, strategy: str | None = None) -> list[PlanRow]:
     from edgebuild.converters.artifact import conversion_inputs
     from edgebuild.tfenv import tool_versions
     from edgebuild.toolchain.cache import StageCache, cache_key, default_cache_root
@@ -27,13 +27,19 @@ def plan(recipe_ref: str, profile_refs: list[str], *, seed: int | None = None,
 
     recipe, recipe_path, targets = load_targets(recipe_ref, profile_refs)
     seed = recipe.seed if seed is None else seed
-    data_sha256 = read_source(recipe.data.source, recipe_path.parent).sha256
+    raw = read_source(recipe.data.source, recipe_path.parent)
+    input_shape = (*recipe.data.input_size, raw.images.shape[-1])
+    fits = choose_students(recipe, recipe_path, targets, input_shape, len(raw.class_names))
     versions = tool_versions()
     cache = StageCache(cache_root or default_cache_root())
-    planned = plan_training(recipe, data_sha256, seed, versions, recipe_path.parent)
-    rows = [_row(cache, p.stage.name, None, p.key, p.inputs, f"{recipe.name}/{p.stage.name}") for p in planned]
-    keys = {p.stage.name: p.key for p in planned}
-    for target in targets:
+    rows: list[PlanRow] = []
+    for target, fit in zip(targets, fits):
+        student_recipe = recipe.model_copy(update={"student": fit.student if fit else recipe.student})
+        planned = plan_training(student_recipe, raw.sha256, seed, versions, recipe_path.parent,
+                                strategy or recipe.strategy)
+        rows += [_row(cache, p.stage.name, None, p.key, p.inputs, f"{recipe.name}/{p.stage.name}")
+                 for p in planned if p.key not in {row.key for row in rows}]
+        keys = {p.stage.name: p.key for p in planned}
         source = conversion_source(target.precision, list(keys))
         inputs = conversion_inputs(keys[source], target.precision, target.io_dtype,
                                    recipe.convert.representative_samples, seed, versions)

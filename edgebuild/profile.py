@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
 from edgebuild import config
-from edgebuild.config import StrictModel
+from edgebuild.config import NAME_PATTERN, StrictModel
 
 Precision = Literal["int8", "float16", "dynamic_range", "float32"]
 IoDtype = Literal["int8", "uint8", "float32"]
@@ -29,6 +29,9 @@ class LatencyTarget(StrictModel):
     p50_ms: PositiveFloat
     p95_ms: PositiveFloat
     threads: PositiveInt = 1
+    # The device's published multiply-accumulate rate (GMAC/s at the profile's precision): turns
+    # predicted MACs into a labelled device latency estimate in `edgebuild fit`; never a check.
+    throughput_gmacs: PositiveFloat | None = None
 
 
 class OpConstraints(StrictModel):
@@ -44,7 +47,7 @@ class Tolerances(StrictModel):
 
 
 class DeviceProfile(StrictModel):
-    name: str
+    name: str = Field(pattern=NAME_PATTERN)
     description: str
     budgets: Budgets
     latency: LatencyTarget

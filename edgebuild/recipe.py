@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import (AfterValidator, Field, PositiveFloat, PositiveInt, ValidatorFunctionWrapHandler,
+                      field_validator, model_validator)
 
 from edgebuild import config
-from edgebuild.config import StrictModel
+from edgebuild.config import NAME_PATTERN, StrictModel
+from edgebuild.errors import BadInput
 from edgebuild.profile import Precision
 from edgebuild.toolchain.students import student_names
 
 RECIPES_PACKAGE = "edgebuild.recipes"
+AUTO = "auto"  # student.choose: let `edgebuild fit` pick the largest candidate that fits the profile
 
 
 class Training(StrictModel):
@@ -32,6 +35,7 @@ class CnnTeacher(StrictModel):
     filters: tuple[PositiveInt, ...] = Field(min_length=1)
     dense_units: PositiveInt = 64
     dropout: float = Field(default=0.25, ge=0.0, lt=1.0)
+    random_shift: float = Field(default=0.0, ge=0.0, lt=0.5)  # fraction of height/width, training only
 
 
 class TeacherConfig(StrictModel):
@@ -55,31 +59,95 @@ class Block(StrictModel):
     expansion: PositiveInt = 6
 
 
+def _registered_student(name: str) -> str:
+    if name not in student_names():
+        raise ValueError(f"expected one of: {', '.join(student_names())}, got {name!r}")
+    return name
+
+
+StudentArchitecture = Annotated[str, AfterValidator(_registered_student)]
+BnMomentum = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
 class StudentConfig(StrictModel):
-    architecture: str
+    architecture: StudentArchitecture
     width: PositiveFloat = 1.0
     stem_channels: PositiveInt = 8
     blocks: tuple[Block, ...] = Field(min_length=1)
-    bn_momentum: float = Field(default=0.9, gt=0.0, lt=1.0)
+    bn_momentum: BnMomentum = 0.9
 
-    @field_validator("architecture")
+
+class StudentCandidate(StudentConfig):
+    """One rung of a ladder: a complete student plus the name `choose`, reports and `fit` use."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+
+    def config(self) -> StudentConfig:
+        """The student without its name, so its stages' cache keys equal those of a one-student recipe."""
+        return StudentConfig.model_validate(self.model_dump(exclude={"name"}))
+
+
+class StudentLadder(StrictModel):
+    """Students to choose from before training: `choose: auto` (the largest that fits the profile,
+    see toolchain/fit.py) or a candidate's name. `architecture` and `bn_momentum` given here are
+    every candidate's unless it sets its own."""
+
+    choose: str = Field(min_length=1)
+    architecture: StudentArchitecture | None = None
+    bn_momentum: BnMomentum | None = None
+    candidates: tuple[StudentCandidate, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
     @classmethod
-    def _registered(cls, name: str) -> str:
-        if name not in student_names():
-            raise ValueError(f"expected one of: {', '.join(student_names())}, got {name!r}")
-        return name
+    def _shared_fields(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("candidates"), list):
+            return data
+        shared = {key: data[key] for key in ("architecture", "bn_momentum") if data.get(key) is not None}
+        merged = [{**shared, **rung} if isinstance(rung, dict) else rung for rung in data["candidates"]]
+        return {**data, "candidates": merged}
+
+    @model_validator(mode="after")
+    def _names(self) -> "StudentLadder":
+        names = [candidate.name for candidate in self.candidates]
+        repeated = sorted({name for name in names if names.count(name) > 1 or name == AUTO})
+        if repeated:
+            raise ValueError(f"expected unique candidate names other than {AUTO!r}, got {repeated}")
+        if self.choose != AUTO and self.choose not in names:
+            raise ValueError(f"choose: expected {AUTO!r} or one of {names}, got {self.choose!r}")
+        return self
+
+    def student(self, name: str) -> StudentConfig:
+        return next(candidate.config() for candidate in self.candidates if candidate.name == name)
 
 
 class DistillConfig(StrictModel):
     kind: Literal["response", "feature", "none"] = "response"
     temperature: PositiveFloat = 4.0
     alpha: float = Field(default=0.1, ge=0.0, le=1.0)
+    feature_weight: float = Field(default=1.0, ge=0.0)  # kind: feature only, weight of the feature loss
     training: Training
     max_accuracy_drop: float = Field(default=0.1, ge=0.0, le=1.0)
 
 
 class PruneConfig(StrictModel):
-    target_sparsity: float = Field(ge=0.0, lt=1.0)
+    target_sparsity: float | None = Field(default=None, ge=0.0, lt=1.0)
+    m_by_n: tuple[PositiveInt, PositiveInt] | None = None  # (2, 4): at least 2 zeros in every 4 input channels
+    training: Training
+    max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> "PruneConfig":
+        if (self.target_sparsity is None) == (self.m_by_n is None):
+            raise ValueError("expected exactly one of 'target_sparsity' (magnitude pruning) or 'm_by_n' "
+                             "(structured, e.g. [2, 4])")
+        if self.m_by_n is not None and self.m_by_n[0] >= self.m_by_n[1]:
+            raise ValueError(f"m_by_n: expected m zeros in every n weights with m < n, got {list(self.m_by_n)}")
+        return self
+
+
+class ClusterConfig(StrictModel):
+    number_of_clusters: int = Field(ge=2)
+    centroid_init: Literal["kmeans_plus_plus", "density_based", "linear", "random"] = "kmeans_plus_plus"
     training: Training
     max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
 
@@ -100,17 +168,43 @@ class VerifyConfig(StrictModel):
 
 
 class Recipe(StrictModel):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     seed: int = 0
+    strategy: Literal["default", "mirrored", "multi-worker"] = "default"  # tf.distribute for training
     min_stage_accuracy: float = Field(default=0.3, ge=0.0, le=1.0)
     data: DataConfig
     teacher: TeacherConfig
-    student: StudentConfig
+    student: StudentConfig | StudentLadder
     distill: DistillConfig
     prune: PruneConfig | None = None
+    cluster: ClusterConfig | None = None
     qat: QatConfig | None = None
     convert: ConvertConfig = ConvertConfig()
     verify: VerifyConfig = VerifyConfig()
+
+    @field_validator("student", mode="wrap")
+    @classmethod
+    def _student_form(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> StudentConfig | StudentLadder:
+        """A mapping with `candidates` is a ladder, any other one student: each form's errors then name
+        its own fields (`student.width`), not a union branch."""
+        if isinstance(value, dict):
+            return (StudentLadder if "candidates" in value else StudentConfig).model_validate(value)
+        return handler(value)
+
+
+def resolved_student(recipe: Recipe, chosen_name: str | None) -> StudentConfig:
+    """The one student the stages train: the recipe's own (`chosen_name` None) or a ladder's candidate.
+
+    The build trains `recipe.model_copy(update={"student": resolved_student(...)})`: model_copy
+    skips validation, which is safe here because the student is already a validated StudentConfig.
+    """
+    student = recipe.student
+    if isinstance(student, StudentConfig) and chosen_name is None:
+        return student
+    if isinstance(student, StudentLadder) and chosen_name in {c.name for c in student.candidates}:
+        return student.student(chosen_name)
+    offered = [c.name for c in student.candidates] if isinstance(student, StudentLadder) else [None]
+    raise BadInput(f"recipe {recipe.name}: no student candidate {chosen_name!r}: expected one of {offered}")
 
 
 def load_recipe(name_or_path: str) -> tuple[Recipe, Path]:

@@ -62,8 +62,9 @@ def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
 
 def _latency_lines(latency: dict[str, Any]) -> list[str]:
     runtime = latency["runtime"]
-    return ["", f"## Host latency ({runtime['name']} {runtime['version']}, {latency['threads']} threads, "
-                f"{latency['runs']} runs after {latency['warmup']} warm-up)", "",
+    heading = (f"## Host latency ({runtime['name']} {runtime['version']}, {latency['threads']} threads, "
+               f"{latency['runs']} runs after {latency['warmup']} warm-up)")
+    return ["", heading, "",
             f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms", "",
             f"{latency['note'][0].upper()}{latency['note'][1:]}."]
 
@@ -71,10 +72,9 @@ def _latency_lines(latency: dict[str, Any]) -> list[str]:
 def _memory_lines(memory: dict[str, Any]) -> list[str]:
     measured = memory["measured_rss_delta_bytes"]
     return ["", "## Peak memory", "",
-            f"- measured: {'not measured, the model did not run' if measured is None else f'{measured} B'} "
-            f"(RSS growth of the child process running the model)",
-            f"- estimated: {memory['estimated_bytes']} B (model bytes + tensor arena of "
-            f"{memory['estimated_arena_bytes']} B)",
+            "- measured: none, the model did not run" if measured is None else
+            f"- measured: {measured} B (RSS growth of the child process running the model)",
+            f"- estimated: {memory['estimated_bytes']} B (model + tensor arena of {memory['estimated_arena_bytes']} B)",
             f"- checked: {memory['checked_bytes']} B, {memory['method']}"]
 
 
@@ -84,7 +84,9 @@ def _baseline_lines(baseline: dict[str, Any]) -> list[str]:
     for delta in baseline["deltas"]:
         lines.append(f"| {delta['metric']} | {_cell(delta['baseline'])} | {_cell(delta['now'])} | "
                      f"{delta['change']:+.4g} ({delta['change_pct']:+.1f}%) | +{delta['tolerance_pct']:g}% |")
-    return lines + [""] * bool(baseline["not_compared"]) + [f"- not compared: {why}" for why in baseline["not_compared"]]
+    if baseline["not_compared"]:
+        lines += [""] + [f"- not compared: {why}" for why in baseline["not_compared"]]
+    return lines
 
 
 def _cell(value: Any) -> str:

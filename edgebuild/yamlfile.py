@@ -95,7 +95,9 @@ def validate(document: YamlDocument, model: type[Model]) -> Model:
 
 
 def format_validation_error(error: ValidationError, model: type[BaseModel], document: YamlDocument | None) -> str:
-    first = error.errors()[0]
+    errors = error.errors()
+    # A misspelt key also leaves its field missing; the unknown key is the one to name ("did you mean").
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     location = tuple(first["loc"])
     field = ".".join(str(part) for part in location) or "(top level)"
     line = document.line_of(location) if document else None
@@ -105,16 +107,18 @@ def format_validation_error(error: ValidationError, model: type[BaseModel], docu
         return f"{where}: {field}: unknown key{suggestion}"
     if first["type"] == "missing":
         return f"{where}: {field}: required field is missing"
-    got = first.get("input")
-    got_text = f", got {got!r}" if not isinstance(got, (dict, list)) else ""
-    return f"{where}: {field}: {_expected(first)}{got_text}"
+    got, expected = first.get("input"), _expected(first)
+    said = isinstance(got, (dict, list)) or f"got {got!r}" in expected  # validators may name the value themselves
+    return f"{where}: {field}: {expected}{'' if said else f', got {got!r}'}"
 
 
 def _expected(error: dict) -> str:
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
-    return "expected " + message[0].lower() + message[1:] if message.startswith("Input should") else message
+    if message.startswith("Input should be "):  # pydantic's "Input should be greater than 0"
+        return "expected " + message.removeprefix("Input should be ")
+    return "expected to " + message.removeprefix("Input should ") if message.startswith("Input should ") else message
 
 
 def _did_you_mean(location: tuple, model: type[BaseModel]) -> str:

@@ -37,7 +37,7 @@ def top1_accuracy(interpreter: Any, data_path: str) -> Optional[Dict[str, Any]]:
         interpreter.invoke()
         scores = interpreter.get_tensor(output["index"]).reshape(batch, -1)[:real]
         correct += int(np.sum(np.argmax(scores, axis=1) == labels[start : start + real]))
-    return {"top1": correct / len(labels), "samples": int(len(labels))}
+    return {"top1": correct / len(labels), "samples": len(labels)}
 
 
 def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -58,7 +58,8 @@ def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
         raise BenchError("y must hold integer labels, got " + labels.dtype.name, data_path)
     if samples.ndim < 1 or labels.ndim != 1 or len(samples) != len(labels) or len(labels) == 0:
         raise BenchError(
-            f"x and y must hold the same number (> 0) of samples, got x {list(samples.shape)} and y {list(labels.shape)}",
+            "x and y must hold the same number (> 0) of samples, "
+            f"got x {list(samples.shape)} and y {list(labels.shape)}",
             data_path,
         )
     return samples, labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from typing import IO, List, Mapping, NamedTuple, Optional, Union
+from typing import IO, List, NamedTuple, Optional, Union
 
 
 class Finished(NamedTuple):
@@ -24,13 +24,12 @@ def run_with_time_limit(
     timeout_s: float,
     stdin: Union[int, IO[bytes], None] = subprocess.DEVNULL,
     cwd: Optional[str] = None,
-    env: Optional[Mapping[str, str]] = None,
 ) -> Finished:
     # A new session so the kill reaches what the child started too (ssh's helpers, a shell's
     # children); killing only the direct child would leave them holding the output pipes.
     child = subprocess.Popen(
         argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=cwd, env=env, start_new_session=True,
+        cwd=cwd, start_new_session=True,
     )
     try:
         stdout, stderr = child.communicate(timeout=timeout_s)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -16,10 +17,12 @@ class CliResult:
     stderr: str
 
 
-def run_edgebuild(*args: str, cwd: Path, cache: Path | None = None, timeout: float = 900) -> CliResult:
+def run_edgebuild(*args: str, cwd: Path, cache: Path | None = None, timeout: float = 900,
+                  preexec_fn: Callable[[], None] | None = None) -> CliResult:
+    """`preexec_fn` runs in the child before edgebuild starts (resource limits, signal dispositions)."""
     env = {**os.environ, "EDGEBUILD_CACHE": str(cache or cwd / "cache")}
     finished = subprocess.run([sys.executable, "-m", "edgebuild", *args], cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+                              text=True, timeout=timeout, preexec_fn=preexec_fn)
     return CliResult(finished.returncode, finished.stdout, finished.stderr)
 
 

@@ -14,10 +14,13 @@ import os
 import shutil
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from filelock import FileLock
+
+from edgebuild.errors import writing
 
 MANIFEST = "manifest.json"
 TEMP_MARKER = ".tmp-"
@@ -50,6 +53,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    key: str
+    stage: str
+    size_bytes: int
+    last_used: float  # seconds since the epoch
+    path: Path
+
+
+def _stage_of(manifest: Path) -> str:
+    try:
+        return json.loads(manifest.read_text()).get("stage", "?")
+    except (OSError, ValueError):
+        return "?"
+
+
 class StageCache:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -71,29 +90,45 @@ class StageCache:
         if not entry.is_dir():
             return None
         if self._intact(entry):
+            os.utime(entry / MANIFEST)  # last use, for `cache prune --older-than`
             return entry
         shutil.rmtree(entry, ignore_errors=True)
         return None
 
     @contextmanager
-    def produce(self, key: str) -> Iterator[Path]:
+    def produce(self, key: str, stage: str) -> Iterator[Path]:
         """A scratch folder for the stage's files; published atomically only if the block succeeds."""
         entry = self.entry_path(key)
         scratch = entry.parent / f"{key}{TEMP_MARKER}{uuid.uuid4().hex[:8]}"
         scratch.mkdir(parents=True)
         try:
-            yield scratch
-            self._write_manifest(scratch)
+            with writing(entry.parent):
+                yield scratch
+                self._write_manifest(scratch, stage)
             if not entry.exists():
                 os.replace(scratch, entry)
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)
 
+    def entries(self) -> list[CacheEntry]:
+        found = []
+        for manifest in sorted(self.root.glob(f"??/*/{MANIFEST}")):
+            if TEMP_MARKER in manifest.parent.name:
+                continue
+            files = [p for p in manifest.parent.rglob("*") if p.is_file()]
+            found.append(CacheEntry(manifest.parent.name, _stage_of(manifest), sum(p.stat().st_size for p in files),
+                                    manifest.stat().st_mtime, manifest.parent))
+        return found
+
+    def scratch_folders(self) -> list[Path]:
+        """Leftovers of builds killed mid-stage (SIGKILL, power loss); never read as entries."""
+        return sorted(p for p in self.root.glob(f"??/*{TEMP_MARKER}*") if p.is_dir())
+
     @staticmethod
-    def _write_manifest(folder: Path) -> None:
+    def _write_manifest(folder: Path, stage: str) -> None:
         hashes = {p.relative_to(folder).as_posix(): file_sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-        (folder / MANIFEST).write_text(json.dumps({"files": hashes}, sort_keys=True, indent=1))
+        (folder / MANIFEST).write_text(json.dumps({"stage": stage, "files": hashes}, sort_keys=True, indent=1))
 
     @staticmethod
     def _intact(entry: Path) -> bool:

@@ -7,6 +7,7 @@ PNG/JPEG images per class (class ids = sorted folder names), or a `.npz` with `x
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import numpy as np
 from edgebuild.errors import BadInput
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Bilinear upscaling past 4x adds no detail a model could learn from, only blur: a smaller image is
+# refused rather than silently stretched. The bundled digits go 8x8 → 16x16 (2x) on purpose.
+MAX_UPSCALE = 4
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,9 @@ def load_dataset(source: str, input_size: tuple[int, int], *, validation_fractio
                  seed: int, base_dir: Path | None = None) -> Dataset:
     """Load, check, resize and split; the split depends only on the data and the seed."""
     raw = read_source(source, base_dir)
+    _check_upscale(source, raw.images.shape[1:3], input_size)
     images = resize_images(raw.images, input_size)
-    return _split(raw, images, validation_fraction, test_fraction, seed)
+    return _split(source, raw, images, validation_fraction, test_fraction, seed)
 
 
 def read_source(source: str, base_dir: Path | None = None) -> RawData:
@@ -84,6 +89,14 @@ def read_source(source: str, base_dir: Path | None = None) -> RawData:
     if path.suffix == ".npz":
         return _npz(path)
     raise BadInput(f"{path}: unsupported data source: expected a folder of class folders or a .npz file")
+
+
+def _check_upscale(source: str, image_size: tuple[int, int], input_size: tuple[int, int]) -> None:
+    if any(wanted > MAX_UPSCALE * have for have, wanted in zip(image_size, input_size)):
+        (height, width), (wanted_height, wanted_width) = image_size, input_size
+        raise BadInput(f"{source}: images are {height}x{width}, too small for data.input_size "
+                       f"{wanted_height}x{wanted_width}: expected at most {MAX_UPSCALE}x upscaling (images of at least "
+                       f"{-(-wanted_height // MAX_UPSCALE)}x{-(-wanted_width // MAX_UPSCALE)}, or a smaller input_size)")
 
 
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -117,12 +130,12 @@ def _image_folder(root: Path) -> RawData:
             raise BadInput(f"{class_dir}: empty class folder: expected PNG or JPEG images")
         for file in files:
             pixels.append(_read_image(file))
+            if pixels[-1].shape[:2] != pixels[0].shape[:2]:
+                raise BadInput(f"{file}: image is {'x'.join(map(str, pixels[-1].shape[:2]))}, the others "
+                               f"{'x'.join(map(str, pixels[0].shape[:2]))}: expected one size in {root}")
             labels.append(class_id)
             digest.update(file.read_bytes())
     _check_classes(root, len(class_dirs))
-    shapes = {p.shape for p in pixels}
-    if len(shapes) > 1:
-        raise BadInput(f"{root}: images differ in size {sorted(shapes)[:3]}: expected one size")
     channels = max(p.shape[-1] for p in pixels)
     images = np.stack([np.repeat(p, channels // p.shape[-1], axis=-1) for p in pixels]).astype(np.float32) / 255.0
     return RawData(images, np.array(labels, dtype=np.int64), tuple(d.name for d in class_dirs),
@@ -139,19 +152,22 @@ def _read_image(file: Path) -> np.ndarray:
             image.load()
             mode = "L" if image.mode in ("1", "L", "I;16", "I", "F") else "RGB"
             array = np.asarray(image.convert(mode), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as error:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
         raise BadInput(f"{file}: corrupt or unreadable image ({error.__class__.__name__})") from None
     return array[..., None] if array.ndim == 2 else array
 
 
 def _npz(path: Path) -> RawData:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array behind an .npz name
+            raise BadInput(f"{path}: one array, not an .npz archive: expected 'x' (images) and 'y' (labels)")
+        with archive:
             missing = [key for key in ("x", "y") if key not in archive.files]
             if missing:
                 raise BadInput(f"{path}: missing array(s) {missing}: expected 'x' (images) and 'y' (labels)")
             x, y = archive["x"], archive["y"]
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise BadInput(f"{path}: unreadable .npz ({error})") from None
     return _checked_arrays(path, x, y)
 
@@ -159,8 +175,15 @@ def _npz(path: Path) -> RawData:
 def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> RawData:
     if x.ndim not in (3, 4) or len(x) != len(y) or y.ndim != 1:
         raise BadInput(f"{path}: x has shape {x.shape} and y {y.shape}: expected x (N, H, W[, C]) and y (N,)")
+    if len(y) == 0:
+        raise BadInput(f"{path}: no samples: expected x and y to hold at least one image per class")
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise BadInput(f"{path}: x: expected integer or float pixels, got dtype {x.dtype}")
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise BadInput(f"{path}: y: expected non-negative integer class ids, got dtype {y.dtype}, min {y.min()}")
+    absent = sorted(set(range(int(y.max()) + 1)) - set(np.unique(y).tolist()))
+    if absent:  # the model would get an output for a class it never sees
+        raise BadInput(f"{path}: y: class ids {absent[:10]} have no samples: expected every id from 0 to {y.max()}")
     if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
         raise BadInput(f"{path}: x: contains NaN or inf values")
     images = x[..., None] if x.ndim == 3 else x
@@ -195,7 +218,8 @@ def _hash_arrays(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _split(raw: RawData, images: np.ndarray, validation_fraction: float, test_fraction: float, seed: int) -> Dataset:
+def _split(source: str, raw: RawData, images: np.ndarray, validation_fraction: float, test_fraction: float,
+           seed: int) -> Dataset:
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(raw.labels))
@@ -204,7 +228,7 @@ def _split(raw: RawData, images: np.ndarray, validation_fraction: float, test_fr
         share = validation_fraction / (1.0 - test_fraction)
         train, val = train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
     except ValueError as error:
-        raise BadInput(f"data: cannot make a stratified split: {error}") from None
+        raise BadInput(f"{source}: too few samples for a stratified split: {error}") from None
     labels = raw.labels
     return Dataset(images[train], labels[train], images[val], labels[val], images[test], labels[test], images, labels,
                    raw.class_names, raw.normalization, raw.sha256)

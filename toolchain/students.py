@@ -13,6 +13,7 @@ from typing import Callable
 from edgebuild.errors import BadInput
 
 _STUDENTS: dict[str, Callable] = {}
+POOL_LAYER = "pool"  # every student ends in this pooling layer; its input is the feature map distillation matches
 
 def register_student(builder: Callable) -> Callable:
     _STUDENTS[builder.__name__] = builder
@@ -44,7 +45,7 @@ def _conv_bn_relu(layers, x, name: str, momentum: float, *, filters=None, kernel
 
 
 def _head(layers, keras, inputs, x, num_classes: int, name: str):
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.GlobalAveragePooling2D(name=POOL_LAYER)(x)
     outputs = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
 

@@ -66,8 +66,8 @@ def compare_with_baseline(baseline: Baseline, artifact: Artifact, latency_ms: di
                           tolerances: Tolerances, profile_name: str) -> BaselineComparison:
     """Size growth always; host p50 growth when both runs measured it with the same thread count."""
     earlier = baseline.report
-    deltas = [_delta("size_bytes", earlier.artifact.size_bytes, artifact.info.size_bytes, tolerances.size_growth_pct)]
-    names = ["size_growth_pct"]
+    deltas = [_delta("size_growth_pct", "size_bytes", earlier.artifact.size_bytes, artifact.info.size_bytes,
+                     tolerances.size_growth_pct)]
     not_compared = []
     if latency_ms is None:
         not_compared.append("host latency: this model did not run")
@@ -77,23 +77,22 @@ def compare_with_baseline(baseline: Baseline, artifact: Artifact, latency_ms: di
         not_compared.append(f"host latency: the baseline ran {earlier.latency_ms.threads} threads, "
                             f"this run {latency_ms['threads']}")
     else:
-        deltas.append(_delta("host_latency_p50_ms", earlier.latency_ms.p50, latency_ms["p50"],
-                             tolerances.latency_growth_pct))
-        names.append("host_latency_p50_growth_pct")
-    checks = tuple(_growth_check(name, delta, profile_name) for name, delta in zip(names, deltas))
+        deltas.append(_delta("host_latency_p50_growth_pct", "host_latency_p50_ms", earlier.latency_ms.p50,
+                             latency_ms["p50"], tolerances.latency_growth_pct))
+    checks = tuple(_growth_check(delta, profile_name) for delta in deltas)
     section = {"path": str(baseline.path), "sha256": earlier.artifact.sha256, "deltas": deltas,
                "not_compared": not_compared}
     return BaselineComparison(checks, section)
 
 
-def _delta(metric: str, before: float, now: float, tolerance_pct: float) -> dict[str, Any]:
-    return {"metric": metric, "baseline": before, "now": now, "change": round(now - before, 6),
+def _delta(check: str, metric: str, before: float, now: float, tolerance_pct: float) -> dict[str, Any]:
+    return {"check": check, "metric": metric, "baseline": before, "now": now, "change": round(now - before, 6),
             "change_pct": round((now - before) / before * 100.0, 2), "tolerance_pct": tolerance_pct}
 
 
-def _growth_check(name: str, delta: dict[str, Any], profile_name: str) -> Check:
+def _growth_check(delta: dict[str, Any], profile_name: str) -> Check:
     passed = delta["change_pct"] <= delta["tolerance_pct"]
     reason = "" if passed else (
         f"{delta['metric']} grew {delta['change_pct']:+.1f}% against the baseline ({delta['baseline']:g} → "
         f"{delta['now']:g}), more than the {delta['tolerance_pct']:g}% profile {profile_name} tolerates")
-    return Check(name, delta["change_pct"], delta["tolerance_pct"], passed, reason)
+    return Check(delta["check"], delta["change_pct"], delta["tolerance_pct"], passed, reason)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from edgebuild.errors import BadInput
+from edgebuild.errors import BadInput, writing
 from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
 from edgebuild.verify.checks import Artifact, Check
 
@@ -52,7 +52,8 @@ def run_model(artifact: Artifact, *, threads: int, data: tuple[np.ndarray, np.nd
         data_path = None
         if data is not None:
             data_path = Path(scratch) / "data.npz"
-            np.savez(data_path, x=data[0].astype(np.float32), y=data[1].astype(np.int64))
+            with writing(data_path):
+                np.savez(data_path, x=data[0].astype(np.float32), y=data[1].astype(np.int64))
         try:
             report = run_isolated(str(artifact.path), runs=runs, min_seconds=min_seconds, threads=threads,
                                   data_path=data_path, timeout_s=timeout_s)
@@ -78,12 +79,11 @@ def _unresolved_op(what: str) -> tuple[str, str] | None:
     if found := _CUSTOM_OP.search(what):
         return found["op"], found[0]
     if found := _BUILTIN_VERSION.search(what):
-        return (f"{found['op']} v{found['version']}",
-                f"builtin op {found['op']} version {found['version']} is not available in the runtime "
-                f"(the model needs a newer one)")
+        op = f"{found['op']} version {found['version']}"
+        return op, f"builtin op {op} is not available in the runtime (the model needs a newer one)"
     if found := _BUILTIN_CODE.search(what):
-        return (f"builtin code {found['code']}",
-                f"builtin op code {found['code']} is unknown to the runtime (the model needs a newer one)")
+        op = f"builtin code {found['code']}"
+        return op, f"builtin op code {found['code']} is unknown to the runtime (the model needs a newer one)"
     return None
 
 

@@ -53,24 +53,23 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     host = describe_host()
     run = run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
                     min_seconds=min_seconds, timeout_s=timeout_s, available_memory_bytes=host.available_memory_bytes)
-    measured = run.report
+    measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
-    memory, memory_details = memory_check(artifact, profile, measured and measured["memory"]["model_rss_bytes"])
-    memory_details["measured"] = measured["memory"] if measured else None
+    memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"))
+    memory_details["measured"] = measured.get("memory")
     checks.append(memory)
     latency = _host_latency(measured, host, profile) if measured else None
-    if measured is not None:
+    if measured:
         checks.extend(latency_checks(measured["latency_ms"], profile))
-        if measured.get("accuracy"):
-            checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
+    if measured.get("accuracy"):
+        checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
     baseline_section = None
     if baseline is not None:
         comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
         checks.extend(comparison.checks)
         baseline_section = comparison.section
-    return Verification(artifact, tuple(checks), latency, memory_details,
-                        measured.get("accuracy") if measured else None, measured["runtime"] if measured else None,
-                        baseline_section)
+    return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
+                        measured.get("runtime"), baseline_section)
 
 
 def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:

@@ -4,6 +4,7 @@ machine in a child process, or on a board over ssh, or on an Android device over
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -40,8 +41,8 @@ class BenchFailed(click.ClickException):
               help="Path of TFLite's benchmark_model binary on an adb device.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def command(model: Path, device: str | None, profile: str | None, python: str | None, runs: int,
-            min_seconds: float, warmup: int, threads: int | None, timeout_s: float, ssh_config: str | None, benchmark_model_path: str,
-            as_json: bool) -> None:
+            min_seconds: float, warmup: int, threads: int | None, timeout_s: float, ssh_config: str | None,
+            benchmark_model_path: str, as_json: bool) -> None:
     """Time MODEL in the TFLite interpreter and measure its memory, here or on a device."""
     from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
     from edgebuild.on_device_bench.summary import format_summary
@@ -60,7 +61,10 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
             report = bench_on_device(device, str(model), threads=threads, runs=runs, warmup=warmup,
                                      min_seconds=min_seconds, python=python, timeout_s=timeout_s, ssh_config=ssh_config,
                                      benchmark_model_path=benchmark_model_path)
-    except (RunnerFailed, TransportError) as failure:
+    except RunnerFailed as failure:  # a crash or a time-out does not say which file
+        message = str(failure)
+        raise BenchFailed(message if message.startswith(os.path.abspath(model)) else f"{model}: {message}")
+    except TransportError as failure:  # names the device
         raise BenchFailed(str(failure))
     click.echo(json.dumps(report) if as_json else format_summary(report), nl=as_json)
 

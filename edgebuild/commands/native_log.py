@@ -29,7 +29,7 @@ def native_stderr_captured() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # converter UserWarnings; the report carries what matters
             yield
-    except (EdgebuildError, KeyboardInterrupt, SystemExit):
+    except (EdgebuildError, OSError, KeyboardInterrupt, SystemExit):  # what the CLI explains in one line
         raise
     except BaseException:
         keep_log = True

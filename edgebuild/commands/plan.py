@@ -16,13 +16,15 @@ from edgebuild.commands.native_log import native_stderr_captured
 @click.option("--profile", "profiles", multiple=True, required=True, help="Profile name or YAML path; `all`.")
 @click.option("--seed", type=int, default=None)
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def command(recipe: str, profiles: tuple[str, ...], seed: int | None, cache_dir: Path | None, as_json: bool) -> None:
+def command(recipe: str, profiles: tuple[str, ...], seed: int | None, cache_dir: Path | None, strategy: str | None,
+            as_json: bool) -> None:
     """Print the stage graph: each stage's cache key, cached or not, and why it would run."""
     from edgebuild.plan import plan
 
     with native_stderr_captured():
-        rows = plan(recipe, list(profiles), seed=seed, cache_root=cache_dir)
+        rows = plan(recipe, list(profiles), seed=seed, cache_root=cache_dir, strategy=strategy)
     if as_json:
         click.echo(json.dumps([asdict(row) for row in rows], indent=2))
         return

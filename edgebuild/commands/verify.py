@@ -19,7 +19,8 @@ from edgebuild.commands.progress import output_options
               help="An earlier report.json (build or verify --json): fail on size or host-latency growth "
                    "beyond the profile's tolerances.")
 @click.option("--junit", type=click.Path(path_type=Path), default=None,
-              help="Also write the checks as JUnit XML to this file (one testcase per check).")
+              help="Also write the checks as JUnit XML to this file, one testcase per check (not written when "
+                   "MODEL is unusable: exit 2).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Interpreter threads for host timing  [default: the profile's latency.threads]")
 @click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True,

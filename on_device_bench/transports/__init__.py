@@ -6,12 +6,7 @@ import os
 from typing import Any, Dict, Optional
 
 from . import adb, ssh  # noqa: F401 - importing registers the transports
-from .registry import (
-    DEFAULT_BENCHMARK_MODEL,
-    DeviceBenchOptions,
-    TransportError,
-    transport_for,
-)
+from .registry import DEFAULT_BENCHMARK_MODEL, DeviceBenchOptions, TransportError, transport_for
 
 __all__ = ["DEFAULT_BENCHMARK_MODEL", "TransportError", "bench_on_device"]
 

@@ -9,19 +9,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..child_process import Finished, TimedOut, last_line, run_with_time_limit
 from ..fingerprint import sha256_of
-from .benchmark_model_log import (
-    BenchmarkModelLog,
-    UnreadableLog,
-    parse_benchmark_model_log,
-)
+from .benchmark_model_log import BenchmarkModelLog, UnreadableLog, parse_benchmark_model_log
 from .registry import DeviceBenchOptions, TransportError, register_transport
-from .session import (
-    Deadline,
-    quoted_command,
-    record_pid_then_exec,
-    removal_command,
-    run_then_clean_up,
-)
+from .session import Deadline, quoted_command, record_pid_then_exec, removal_command, run_then_clean_up
 
 DEVICE_TMP = "/data/local/tmp"
 # adb shell before Android 7 exits 0 whatever the command did: the command echoes its own status
@@ -111,7 +101,8 @@ class _AdbSession:
     def _adb_checked(self, arguments: List[str], failure: str) -> None:
         finished = self._adb(arguments, timeout_s=self.deadline.remaining_s())
         if finished.returncode != 0:
-            raise TransportError(f"{self.device}: {failure}: {last_line(finished.stderr) or last_line(finished.stdout)}")
+            reason = last_line(finished.stderr) or last_line(finished.stdout)
+            raise TransportError(f"{self.device}: {failure}: {reason}")
 
     def _adb(self, arguments: List[str], *, timeout_s: float) -> Finished:
         argv = ["adb"] + (["-s", self.serial] if self.serial else []) + arguments

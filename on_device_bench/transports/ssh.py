@@ -5,6 +5,7 @@ bring the JSON report back, and remove the directory."""
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tarfile
@@ -17,13 +18,7 @@ from ..child_process import Finished, TimedOut, last_line, run_with_time_limit
 from ..fingerprint import sha256_of
 from ..local import RunnerFailed, parse_report
 from .registry import DeviceBenchOptions, TransportError, register_transport
-from .session import (
-    Deadline,
-    quoted_command,
-    record_pid_then_exec,
-    removal_command,
-    run_then_clean_up,
-)
+from .session import Deadline, quoted_command, record_pid_then_exec, removal_command, run_then_clean_up
 
 RUNNER_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REMOTE_PACKAGE_NAME = "on_device_bench"
@@ -33,6 +28,8 @@ DEFAULT_REMOTE_PYTHON = "python3"
 _MAKE_REMOTE_DIR = 'mktemp -d "${TMPDIR:-/tmp}/edgebuild-bench.XXXXXX"'
 _CLEANUP_TIMEOUT_S = 30.0
 _SSH_CONNECTION_FAILED = 255
+_SAFE_HOST = re.compile(r"^[A-Za-z0-9._:%-]+$")
+_SAFE_USER = re.compile(r"^[A-Za-z0-9._@+-]+$")
 
 
 class SshTarget(NamedTuple):
@@ -58,6 +55,11 @@ def parse_ssh_device(device: str) -> SshTarget:
     # A leading dash would reach ssh as an option (ssh -oProxyCommand=…).
     if host.startswith("-") or (user or "").startswith("-"):
         raise TransportError(f"{device}: user and host must not start with '-'")
+    # OpenSSH before 9.6 put the host and user unchecked into ProxyCommand and Match exec shells
+    # (CVE-2023-51385): only names and addresses get as far as ssh.
+    if not _SAFE_HOST.match(host) or (user is not None and not _SAFE_USER.match(user)):
+        raise TransportError(f"{device}: user and host may hold only letters, digits and '.', '_', '-' "
+                             "(also '@', '+' in the user, ':', '%' in an IPv6 host)")
     return SshTarget(f"{user}@{host}" if user else host, port)
 
 

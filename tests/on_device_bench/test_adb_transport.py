@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from edgebuild.on_device_bench.transports import TransportError, bench_on_device
 
 SERIAL = "emulator-5554"
@@ -160,7 +161,8 @@ def test_unknown_serial_is_one_line(device, int8_classifier):
     assert "\n" not in str(raised.value)
 
 
-def test_timeout_kills_the_benchmark_on_the_device_and_removes_its_directory(device, int8_classifier, tmp_path, process_ends):
+def test_timeout_kills_the_benchmark_on_the_device_and_removes_its_directory(device, int8_classifier, tmp_path,
+                                                                            process_ends):
     pid_file = tmp_path / "hanging.pid"
     _script(device.host_path(DEVICE_TMP + "/hanging_benchmark"),
             f"#!/bin/sh\necho $$ > '{pid_file}'\nexec sleep 60\n")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from edgebuild.on_device_bench.transports.benchmark_model_log import (
-    UnreadableLog,
-    parse_benchmark_model_log,
-)
+
+from edgebuild.on_device_bench.transports.benchmark_model_log import UnreadableLog, parse_benchmark_model_log
 
 # A LiteRT build: the count lines end in p5/median/p95; large averages in scientific notation.
 WITH_PERCENTILES = """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
 
 

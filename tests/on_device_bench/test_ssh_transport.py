@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from edgebuild.on_device_bench.transports import TransportError, bench_on_device
 
 AWKWARD_NAME = "it's a \"model\" $(x).tflite"
@@ -60,7 +61,8 @@ def test_float_multi_output_model_runs_on_the_board(sshd, two_in_two_out, board_
 
 
 def test_a_custom_op_the_board_lacks_is_named(sshd, custom_op_model, board_python):
-    with pytest.raises(TransportError, match="custom op BesselI0e is not available in the runtime tflite-runtime 2.14.0"):
+    missing_op = "custom op BesselI0e is not available in the runtime tflite-runtime 2.14.0"
+    with pytest.raises(TransportError, match=missing_op):
         bench(sshd, str(custom_op_model), python=board_python)
     assert list(sshd.board_tmp.iterdir()) == []
 

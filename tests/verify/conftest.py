@@ -1,7 +1,8 @@
-"""Models made once per session with the real converter."""
+"""Models made once per session with the real converter: edgebuild's own for the image classifier."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,20 +33,6 @@ def _multi_io(keras):
                                          keras.layers.Dense(1, name="score")(joined)])
 
 
-def _converted(tf, keras_model, precision: str = "float32") -> bytes:
-    converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
-    if precision == "float16":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif precision == "int8":
-        samples = np.random.default_rng(1).uniform(0, 16, (20, *IMAGE_SHAPE)).astype(np.float32)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([sample[None]] for sample in samples)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = converter.inference_output_type = tf.int8
-    return converter.convert()
-
-
 def _from_function(tf, function, **settings) -> bytes:
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], function)
     for name, value in settings.items():
@@ -70,18 +57,29 @@ def _custom_op(tf) -> bytes:
 @pytest.fixture(scope="session")
 def model_file(tmp_path_factory) -> Callable[[str], Path]:
     """`model_file(kind)`: the .tflite of that kind, converted on first use."""
+    from edgebuild.converters.export import export_saved_model
+    from edgebuild.converters.tflite import convert
+
     tf = tfenv.tensorflow(seed=0)
     import tf_keras as keras
 
+    folder = tmp_path_factory.mktemp("models")
+
+    @functools.cache
+    def image_classifier() -> Path:
+        """Exported once, the way `edgebuild build` exports, then converted per precision."""
+        export_saved_model(_image_classifier(keras), folder / "image_classifier")
+        return folder / "image_classifier"
+
+    calibration = np.random.default_rng(1).uniform(0, 16, (20, *IMAGE_SHAPE)).astype(np.float32)
     makers = {
-        "float32": lambda: _converted(tf, _image_classifier(keras)),
-        "float16": lambda: _converted(tf, _image_classifier(keras), "float16"),
-        "int8": lambda: _converted(tf, _image_classifier(keras), "int8"),
-        "multi_io": lambda: _converted(tf, _multi_io(keras)),
+        "float32": lambda: convert(image_classifier(), "float32", "float32", None),
+        "float16": lambda: convert(image_classifier(), "float16", "float32", None),
+        "int8": lambda: convert(image_classifier(), "int8", "int8", calibration),
+        "multi_io": lambda: tf.lite.TFLiteConverter.from_keras_model(_multi_io(keras)).convert(),
         "every_input_dtype": lambda: _every_input_dtype(tf),
         "custom_op": lambda: _custom_op(tf),
     }
-    folder = tmp_path_factory.mktemp("models")
 
     def get(kind: str) -> Path:
         path = folder / f"{kind}.tflite"

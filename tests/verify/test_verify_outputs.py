@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
 from importlib.metadata import version
+from xml.etree import ElementTree
 
 from cli_runner import assert_one_line_error, run_edgebuild
 from edgebuild.converters.flatbuffer import arena_estimate_bytes, read_model_file

@@ -1,0 +1,215 @@
+"""Rewrites the README's Benchmarks section, between `<!-- bench:start -->` and `<!-- bench:end -->`,
+from bench/results/*.json: one compact table per benchmark with its key numbers, and under each the
+machine, the date and the load average the JSON recorded.
+
+    python bench/summarize.py [--check]     (--check: exit 1 if the README is out of date, write nothing)
+
+A result file with no formatter below gets a one-line mention, so a new benchmark shows up even
+before someone writes its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+Doc = dict[str, Any]
+FORMATTERS: dict[str, Callable[[Doc], list[str]]] = {}
+
+
+def formatter(function: Callable[[Doc], list[str]]) -> Callable[[Doc], list[str]]:
+    FORMATTERS[function.__name__] = function
+    return function
+
+
+def table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def yes(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+@formatter
+def vs_handwritten(doc: Doc) -> list[str]:
+    script, edgebuild, ratios, meets = doc["rows"]["script"], doc["rows"]["edgebuild"], doc["ratios"], doc["meets"]
+    rows = [[name, pct(row["artifact_all_data"]), pct(row["artifact_test"]), row["size_bytes"], row["gzip_bytes"],
+             f"{row['wall_seconds']:.0f}"]
+            for name, row in (("hand-written TF-MOT script", script), ("`edgebuild build` (empty cache)", edgebuild))]
+    rows.append(["edgebuild vs script", f"{ratios['accuracy_edgebuild_minus_script_points']:+.2f} points",
+                 f"{ratios['test_accuracy_edgebuild_minus_script_points']:+.2f} points",
+                 f"{ratios['size_edgebuild_over_script']:.2f}x", f"{ratios['gzip_edgebuild_over_script']:.2f}x",
+                 f"{ratios['wall_edgebuild_over_script']:.2f}x"])
+    return [("edgebuild against the TF-MOT script a user would write for the same digits job (int8 top-1 "
+             "in LiteRT on all 1,797 digits, and on the 360-digit test split both hold out; wall time "
+             "from outside the process):"), "",
+            *table(["", "int8 top-1 all", "int8 top-1 test", "bytes", "gzip bytes", "wall s"], rows), "",
+            (f"Targets (at least as accurate, gzip ≤ 1.5x, wall ≤ 1.5x): accuracy {yes(meets['at_least_as_accurate'])}, "
+            f"gzip {yes(meets['gzip_within_1_5x'])}, wall {yes(meets['wall_within_1_5x'])}."),
+            *stage_line(edgebuild.get("stage_seconds", {}))]
+
+
+def stage_line(stage_seconds: dict[str, float]) -> list[str]:
+    if not stage_seconds:
+        return []
+    return ["", "edgebuild's stages, seconds: " + ", ".join(f"{name} {sec:.0f}" for name, sec in stage_seconds.items())
+            + f" (sum {sum(stage_seconds.values()):.0f}; the rest is start-up and reporting)."]
+
+
+@formatter
+def build_system(doc: Doc) -> list[str]:
+    rows = [[label, f"{doc[key]['seconds']:.1f}", ", ".join(doc[key].get("stages_run", [])) or "none"]
+            for key, label in (("full_build", "full build, empty cache"), ("no_change_rebuild", "rebuild, nothing changed"),
+                               ("conversion_only_rebuild", "rebuild, conversion setting changed"),
+                               ("three_profiles_from_empty_cache", "3 profiles, empty cache"))]
+    targets = doc.get("targets", {})
+    return [*table(["build", "seconds", "stages run"], rows), "",
+            (f"Conversion-only rebuild / full: {doc['conversion_only_share_of_full']} "
+            f"(target {targets.get('conversion_only_share_of_full', '–')}); 3 profiles / 1: "
+            f"{doc['three_profiles_over_one']} (target {targets.get('three_profiles_over_one', '–')}).")]
+
+
+@formatter
+def toolchain_distill(doc: Doc) -> list[str]:
+    summary = doc["summary"]
+    rows = [[kind, f"{100 * summary[kind]['mean']:.1f}% ± {100 * summary[kind]['std']:.1f}"]
+            for kind in ("teacher", "none", "response", "feature")]
+    return [(f"Float student top-1 on the test split, mean ± std over seeds {doc['seeds']} "
+            "(none = from scratch, same student and epochs):"), "",
+            *table(["training", "top-1"], rows), "",
+            (f"Distilled minus from scratch: response {summary['response_minus_scratch_points']['mean']:+.2f} points, "
+            f"feature {summary['feature_minus_scratch_points']['mean']:+.2f} points.")]
+
+
+@formatter
+def toolchain_quantization(doc: Doc) -> list[str]:
+    int8 = doc["runs"][0]["int8"]
+    rows = [[name, pct(r["accuracy"]), pct(r["accuracy_all_data"]), pct(r["weight_zeros"]),
+             r["max_distinct_values_per_output_channel"], r["size_bytes"], r["gzip_bytes"]] for name, r in int8.items()]
+    return [f"Full-int8 after pruning (and clustering), seed {doc['runs'][0]['seed']}, measured in LiteRT:", "",
+            *table(["variant", "top-1 test", "top-1 all", "weight zeros", "max distinct / channel", "bytes", "gzip bytes"],
+                   rows)]
+
+
+@formatter
+def fit_pareto(doc: Doc) -> list[str]:
+    rows = []
+    for candidate in doc["candidates"]:
+        errors = candidate["predicted_vs_measured"]
+        rows.append([candidate["student"], candidate["parameters"], pct(candidate["accuracy"]),
+                     errors["size_bytes"]["measured"], f"{errors['size_bytes']['error_pct']:+.1f}%",
+                     f"{errors['gzip_bytes']['error_pct']:+.1f}%", f"{errors['peak_memory_bytes']['error_pct']:+.1f}%",
+                     f"{candidate['build_seconds']:.0f}"])
+    return [(f"`edgebuild fit` predictions against each digits candidate built for real ({doc['profile']}; "
+            f"chosen: {doc['chosen']}; plot: bench/results/{doc.get('plot', '')}):"), "",
+            *table(["student", "params", "int8 top-1", "bytes", "size err", "gzip err", "memory err", "build s"], rows),
+            "", f"`edgebuild fit` wall time: median {doc['fit_wall_seconds']['median']} s."]
+
+
+@formatter
+def verify_latency(doc: Doc) -> list[str]:
+    rows = [[r["model"], r["threads"], f"{r['edgebuild_p50_ms']:.3f}", f"{r['litert_median_ms']:.3f}",
+             f"{r['ratio']:.2f}", yes(r["within_tolerance"])] for r in doc["latency_vs_litert_benchmark"]]
+    wall = doc["verify_wall_time_float16_5mb"]
+    return ["Host latency of `edgebuild verify` against LiteRT's benchmark_litert_model.py (best p50 of the repeats):", "",
+            *table(["model", "threads", "edgebuild p50 ms", "LiteRT median ms", "ratio", "within ±15%"], rows), "",
+            (f"`edgebuild verify` of a {wall['size_bytes']:,}-byte {wall['precision']} model: at most {wall['max_s']} s "
+            f"(target {wall['target_s']} s).")]
+
+
+@formatter
+def convert_precisions(doc: Doc) -> list[str]:
+    rows = [[v["precision"], v["io_dtype"], v["size_bytes"], f"{v['size_vs_float32']:.2f}", pct(v["top1"])]
+            for v in doc["variants"]]
+    return [(f"One small dense model at every precision (Keras top-1 {pct(doc['keras_top1'])}, "
+            f"{doc['test_samples']} test samples, LiteRT):"), "",
+            *table(["precision", "I/O", "bytes", "vs float32", "top-1"], rows)]
+
+
+def load_average(doc: Doc) -> str:
+    recorded = _find_load_average(doc)
+    if isinstance(recorded, list):
+        return "load average " + "/".join(f"{value:.1f}" for value in recorded) + " (1/5/15 min, at the end)"
+    if isinstance(recorded, dict):
+        return f"load average {recorded['before'][0]:.1f} before, {recorded['after'][0]:.1f} after (1 min)"
+    if isinstance(recorded, (int, float)):
+        return f"load average {recorded:.1f} (1 min)"
+    return "load average not recorded"
+
+
+def _find_load_average(value: Any) -> Any:
+    """The first `load_average*` entry, depth first: benchmarks record it at the top or beside a timing."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith("load_average"):
+                return item
+        for item in value.values():
+            found = _find_load_average(item)
+            if found is not None:
+                return found
+    return None
+
+
+def provenance(doc: Doc, path: Path) -> str:
+    machine = doc.get("machine", {})
+    cpu = machine.get("cpu") or machine.get("cpu_model") or "CPU not recorded"
+    cores = machine.get("cores") or machine.get("logical_cores") or doc.get("host", {}).get("cpu_count", "?")
+    date = doc.get("date") or time.strftime("%Y-%m-%d %H:%M UTC (file time)", time.gmtime(path.stat().st_mtime))
+    command = doc.get("command")
+    command = " ".join(command) if isinstance(command, list) else command
+    return (f"*{cpu}, {cores} cores; {date}; {load_average(doc)}"
+            + (f"; `{command}`" if command else "") + f"; [JSON](bench/results/{path.name}).*")
+
+
+def section() -> str:
+    lines = ["Generated by `python bench/summarize.py` from `bench/results/*.json`; do not edit by hand.", ""]
+    for path in sorted(RESULTS.glob("*.json")):
+        doc = json.loads(path.read_text())
+        lines.append(f"### {path.stem}")
+        lines.append("")
+        format_doc = FORMATTERS.get(path.stem)
+        lines += format_doc(doc) if format_doc else ["No table for this benchmark yet; see the JSON."]
+        lines += ["", provenance(doc, path), ""]
+    return "\n".join(lines)
+
+
+def rewritten(readme: str) -> str:
+    if readme.count(START) != 1 or readme.count(END) != 1 or readme.index(START) > readme.index(END):
+        raise SystemExit(f"error: {README}: expected one {START} followed by one {END}")
+    head, rest = readme.split(START)
+    _, tail = rest.split(END)
+    return f"{head}{START}\n{section()}{END}{tail}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the README is out of date; write nothing")
+    args = parser.parse_args()
+    current = README.read_text()
+    updated = rewritten(current)
+    if args.check:
+        raise SystemExit(0 if updated == current else f"{README}: Benchmarks section is out of date")
+    if updated != current:
+        scratch = README.with_name(f".{README.name}.tmp")
+        scratch.write_text(updated)
+        os.replace(scratch, README)
+    print(f"{README}: Benchmarks section from {len(list(RESULTS.glob('*.json')))} result files")
+
+
+if __name__ == "__main__":
+    main()

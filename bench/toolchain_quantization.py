@@ -1,0 +1,151 @@
+"""Benchmark quantization after pruning and clustering: QAT vs post-training quantization, and the
+structure-preserving QAT schemes vs plain QAT.
+
+    python bench/toolchain_quantization.py [--recipe digits] [--seeds 0]
+
+For each seed: teacher → distill → prune as the recipe says, then from copies of the pruned float
+student, each converted to full-int8 (int8 I/O) with the build's converter:
+  ptq            post-training quantization of the pruned float student
+  pqat           QAT with the sparsity-preserving scheme (what the build does after pruning)
+  qat_plain      QAT with the default scheme on the same pruned student
+and after clustering the pruned student (CLUSTER below):
+  cluster_ptq    post-training quantization of the pruned, clustered student
+  pcqat          QAT with the cluster- and sparsity-preserving scheme (the build's choice)
+  cluster_qat_plain  QAT with the default scheme
+Every artifact is measured in the LiteRT interpreter (top-1 on the test split and on all images),
+and counted in its flatbuffer: zeros and distinct values per output channel in the CONV_2D and
+FULLY_CONNECTED weights, file size and gzip size. Writes bench/results/toolchain_quantization.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import save
+from toolchain_recipe import one_student_recipe
+
+from edgebuild import tfenv
+
+CLUSTER = {"number_of_clusters": 16, "centroid_init": "kmeans_plus_plus",
+           "training": {"epochs": 4, "batch_size": 32, "learning_rate": 0.0003}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default="digits")
+    parser.add_argument("--student", default=None, help="a candidate of the recipe's student ladder")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args()
+
+    recipe, base_dir = one_student_recipe(args.recipe, args.student)
+    recipe = recipe.model_validate({**recipe.model_dump(), "cluster": CLUSTER})
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="toolchain-quantization-") as scratch:
+        runs = [_seed_run(recipe, base_dir, seed, Path(scratch)) for seed in args.seeds]
+    path = save("toolchain_quantization", {
+        "recipe": recipe.name,
+        "prune": recipe.prune.model_dump(mode="json"),
+        "cluster": recipe.cluster.model_dump(mode="json"),
+        "qat": recipe.qat.model_dump(mode="json"),
+        "seeds": args.seeds,
+        "conversion": "full-int8, int8 input/output, representative samples from the recipe",
+        "runs": runs,
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+    })
+    print(path)
+
+
+def _seed_run(recipe, base_dir, seed: int, scratch: Path) -> dict:
+    from edgebuild.events import Events
+    from edgebuild.toolchain import cluster, distill, prune, teacher
+    from edgebuild.toolchain.data import load_dataset
+    from edgebuild.toolchain.stage import StageContext, Upstream
+    from edgebuild.toolchain.training import accuracy
+
+    tfenv.tensorflow(seed)
+    data = recipe.data
+    dataset = load_dataset(data.source, data.input_size, validation_fraction=data.validation_fraction,
+                           test_fraction=data.test_fraction, seed=seed, base_dir=base_dir)
+    without_cluster = recipe.model_copy(update={"cluster": None})
+    ctx = StageContext(without_cluster, dataset, seed, Events(), base_dir)
+    trained_teacher = teacher.train(ctx, Upstream())
+    pruned = prune.train(ctx, Upstream(previous=distill.train(ctx, Upstream(teacher=trained_teacher))))
+    cluster_ctx = StageContext(recipe, dataset, seed, Events(), base_dir)
+    clustered = cluster.train(cluster_ctx, Upstream(previous=_copy(ctx, pruned)))
+    float_models = {"pruned": pruned, "pruned_clustered": clustered}
+    run = {"seed": seed, "float": {name: {"accuracy": accuracy(model, dataset.x_test, dataset.y_test),
+                                          "accuracy_all_data": accuracy(model, dataset.x_all, dataset.y_all)}
+                                   for name, model in float_models.items()}}
+    variants = {
+        "ptq": lambda: _copy(ctx, pruned),
+        "pqat": lambda: _qat(ctx, pruned, seed, pruned=True, clustered=False),
+        "qat_plain": lambda: _qat(ctx, pruned, seed, pruned=False, clustered=False),
+        "cluster_ptq": lambda: _copy(ctx, clustered),
+        "pcqat": lambda: _qat(ctx, clustered, seed, pruned=True, clustered=True),
+        "cluster_qat_plain": lambda: _qat(ctx, clustered, seed, pruned=False, clustered=False),
+    }
+    run["int8"] = {name: _measure(make(), dataset, recipe, seed, scratch / f"{seed}-{name}")
+                   for name, make in variants.items()}
+    return run
+
+
+def _copy(ctx, model):
+    from edgebuild.toolchain.distill import new_student
+
+    copy = new_student(ctx)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _qat(ctx, source, seed: int, *, pruned: bool, clustered: bool):
+    from edgebuild.toolchain.qat import quantization_aware
+    from edgebuild.toolchain.training import fit, sparse_categorical_loss
+
+    tfenv.tensorflow(seed)
+    model = quantization_aware(_copy(ctx, source), pruned=pruned, clustered=clustered)
+    fit(model, ctx.dataset.x_train, ctx.dataset.y_train, ctx.recipe.qat.training, sparse_categorical_loss(), ctx,
+        "qat")
+    return model
+
+
+def _measure(model, dataset, recipe, seed: int, folder: Path) -> dict:
+    from edgebuild.converters.export import export_saved_model
+    from edgebuild.converters.flatbuffer import read_model
+    from edgebuild.converters.tflite import convert, representative_images
+
+    started = time.perf_counter()
+    export_saved_model(model, folder / "saved_model")
+    calibration = representative_images(dataset.x_train, recipe.convert.representative_samples, seed)
+    model_bytes = convert(folder / "saved_model", "int8", "int8", calibration)
+    weights = [array for _, array in read_model(model_bytes).weights()]
+    return {
+        "accuracy": _interpreter_top1(model_bytes, dataset.x_test, dataset.y_test, folder),
+        "accuracy_all_data": _interpreter_top1(model_bytes, dataset.x_all, dataset.y_all, folder),
+        "weight_zeros": sum(np.count_nonzero(a == 0) for a in weights) / sum(a.size for a in weights),
+        "max_distinct_values_per_output_channel": max(len(np.unique(channel)) for a in weights for channel in a),
+        "size_bytes": len(model_bytes),
+        "gzip_bytes": len(gzip.compress(model_bytes, 9, mtime=0)),
+        "convert_seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def _interpreter_top1(model_bytes: bytes, x: np.ndarray, y: np.ndarray, folder: Path) -> float:
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgebuild.on_device_bench.accuracy import top1_accuracy
+
+    labelled = folder / "labelled.npz"
+    np.savez(labelled, x=x.astype(np.float32), y=y.astype(np.int64))
+    interpreter = Interpreter(model_content=model_bytes)
+    interpreter.allocate_tensors()
+    return top1_accuracy(interpreter, str(labelled))["top1"]
+
+
+if __name__ == "__main__":
+    main()

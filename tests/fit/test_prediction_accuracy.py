@@ -1,0 +1,43 @@
+"""Predicted against built: size within 5%, arena and peak memory within 10%, per architecture and precision."""
+
+from __future__ import annotations
+
+import pytest
+
+from edgebuild.build import load_targets
+from edgebuild.toolchain.fit import choose_student, predicted_vs_measured
+from fit_builds import built_artifact, digits
+from fit_recipes import write_ladder
+
+SIZE_TOLERANCE_PCT, MEMORY_TOLERANCE_PCT = 5.0, 10.0
+
+
+@pytest.mark.parametrize("architecture, input_size, widths, profile", [
+    ("mobilenet_v1", 16, (0.5, 1.5), "android-flagship"),  # int8 from the QAT model
+    ("mobilenet_v2", 8, (0.5, 1.0), "cortex-m7"),  # int8 from the QAT model, memory on the arena basis
+    ("mobilenet_v1", 8, (0.75,), "iphone"),  # float16 weights from the float model, float32 I/O
+])
+def test_predicted_artifact_matches_the_built_one(tmp_path, architecture, input_size, widths, profile):
+    from edgebuild.verify.checks import memory_check, read_artifact
+
+    recipe_path = write_ladder(tmp_path, architecture=architecture, widths=widths, input_size=input_size)
+    recipe, recipe_path, (target,) = load_targets(str(recipe_path), [profile])
+    dataset = digits(recipe, recipe_path)
+    result = choose_student(recipe, recipe_path, target, dataset.input_shape, dataset.num_classes)
+
+    errors = {}
+    for candidate in result.candidates:
+        path = tmp_path / f"{candidate.name}.tflite"
+        path.write_bytes(built_artifact(recipe, recipe_path, target, candidate.name, dataset))
+        built = read_artifact(path)
+        _, memory = memory_check(built, target.profile, measured_bytes=None)
+        report = {"artifact": built.as_dict(), "memory": memory}  # the sections a build report has
+        rows = predicted_vs_measured(candidate.predicted, report)
+        errors[candidate.name] = {figure: rows[figure]["error_pct"]
+                                  for figure in ("size_bytes", "arena_bytes", "peak_memory_bytes", "gzip_bytes")}
+        assert rows["parameters"]["error_pct"] == 0
+    print(architecture, input_size, profile, errors)  # pytest -s shows the measured errors
+    for name, error in errors.items():
+        assert abs(error["size_bytes"]) <= SIZE_TOLERANCE_PCT, (name, error)
+        assert abs(error["arena_bytes"]) <= MEMORY_TOLERANCE_PCT, (name, error)
+        assert abs(error["peak_memory_bytes"]) <= MEMORY_TOLERANCE_PCT, (name, error)

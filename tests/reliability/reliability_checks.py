@@ -1,0 +1,54 @@
+"""What every reliability case asserts besides the exit code and the one `error:` line: nothing was
+left behind — no output, no cache entry, no temp or partial file, nothing in the child's TMPDIR."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cli_runner import CliResult, assert_one_line_error
+
+TMPDIR_NAME = "tmpdir"  # the child's TMPDIR inside the case's folder (see conftest.py)
+TINY_BUILD = ("build", "tiny.yaml", "--profile", "android-flagship", "--out", "out")
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temp and partial files or folders anywhere under `root`, and whatever is in its TMPDIR."""
+    found = [p for p in root.rglob("*") if ".tmp" in p.name or p.name.endswith(".partial")]
+    tmpdir = root / TMPDIR_NAME
+    found += list(tmpdir.iterdir()) if tmpdir.is_dir() else []
+    return sorted(str(p.relative_to(root)) for p in found)
+
+
+def cache_entries(cache: Path) -> list[Path]:
+    return sorted(manifest.parent for manifest in cache.glob("??/*/manifest.json"))
+
+
+def artifacts(out: Path) -> list[Path]:
+    return sorted(out.rglob("model.tflite")) if out.exists() else []
+
+
+def assert_refused(result: CliResult, code: int, *fragments: str, root: Path) -> None:
+    """Refused in one line naming the culprit, before anything was trained or written."""
+    assert_one_line_error(result, code, *fragments)
+    assert not (root / "out").exists(), "an output folder was created for a refused build"
+    assert cache_entries(root / "cache") == [], "a stage ran although the input was refused"
+    assert leftovers(root) == []
+
+
+def assert_interrupted(result: CliResult, root: Path) -> None:
+    """Ctrl-C: exit 130, one line saying so, no artifact and nothing half-written."""
+    assert result.returncode == 130, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "interrupted" in result.stderr
+    assert artifacts(root / "out") == []
+    assert leftovers(root) == []
+
+
+def start_edgebuild(*args: str, cwd: Path, cache: Path | None = None) -> subprocess.Popen:
+    """The CLI as a child whose JSON-lines events a test reads while it runs (to interrupt it)."""
+    env = {**os.environ, "EDGEBUILD_CACHE": str(cache or cwd / "cache")}
+    return subprocess.Popen([sys.executable, "-m", "edgebuild", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -1,0 +1,29 @@
+"""Image folders made from scikit-learn's digits, written into a test's tmp_path (nothing in git)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_digit_folder(root: Path, *, size: int = 8, per_class: int | None = None,
+                       shifts: tuple[int, ...] = (0,)) -> Path:
+    """One sub-folder per digit of 8-bit grayscale PNGs: each sklearn digit upscaled to size×size,
+    once per horizontal pixel shift in `shifts` (so 1,797 digits × 2 shifts = 3,594 images)."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    counts: dict[int, int] = {}
+    for index, (pixels, label) in enumerate(zip(digits.images, digits.target)):
+        if per_class is not None and counts.get(label, 0) >= per_class:
+            continue
+        counts[label] = counts.get(label, 0) + 1
+        image = Image.fromarray(np.uint8(pixels * 255 / 16)).resize((size, size), Image.BILINEAR)
+        folder = root / str(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        for shift in shifts:
+            shifted = np.roll(np.asarray(image), shift, axis=1)
+            Image.fromarray(shifted).save(folder / f"{index:04d}_{shift}.png")
+    return root
