@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from cli_runner import run_edgebuild
 from tiny_recipe import TINY_RECIPE
 
 
