@@ -21,7 +21,7 @@ from edgebuild import report as reports
 from edgebuild.errors import BadInput, writing
 from edgebuild.events import Events
 from edgebuild.profile import DeviceProfile, load_profile, profile_names
-from edgebuild.verify.device import DeviceRun
+from edgebuild.verify.device import add_device_checks
 from edgebuild.recipe import Recipe, VerifyConfig, load_recipe
 from edgebuild.toolchain.cache import file_sha256
 
@@ -204,9 +204,7 @@ def publish_verified(release: Release, target: Target, source, cache, out_root: 
         report = _verify(staging / reports.ARTIFACT, release, target, conversion, inputs)
         if fit is not None:
             report["fit"] = _fit_section(fit, report)
-        device_run = device_run or (DeviceRun(profile.device) if profile.device else None)
-        if device_run is not None:
-            _add_device_checks(report, staging / reports.ARTIFACT, profile, device_run)
+        add_device_checks(report, staging / reports.ARTIFACT, profile, device_run)
         _publish(staging, out_dir, report)
     return ProfileResult(profile.name, out_dir, report["passed"], report)
 
@@ -256,18 +254,10 @@ def _verify(path: Path, release: Release, target: Target, conversion, inputs) ->
                            f"*_all_data on all {len(data.y_all)} samples",
         },
         "stages": [*release.upstream_stages, *_artifact_rows(conversion, seconds, verification)],
+        "normalization": data.normalization.as_dict(),
         "versions": release.versions,
         "inputs": inputs,
     }
-
-
-def _add_device_checks(report: dict[str, Any], path: Path, profile: DeviceProfile, run) -> None:
-    from edgebuild.verify.device import device_checks, device_section
-
-    checks, measured = device_checks(path, profile, run)
-    report["checks"] += [check.as_dict() for check in checks]
-    report["passed"] = all(check["passed"] for check in report["checks"])
-    report["device"] = device_section(measured) if measured else {"device": run.device, "where": "device"}
 
 
 def _fit_section(fit, report: dict[str, Any]) -> dict[str, Any]:
@@ -292,7 +282,8 @@ def _all_data_accuracy(run_isolated, path: Path, data) -> float | None:
 def _training_rows(trained) -> tuple[dict[str, Any], ...]:
     return tuple({"name": o.name, "seconds": round(o.seconds, 3), "cached": o.cached, "key": o.key,
                   "accuracy": o.metrics["accuracy"], "parameters": o.metrics["parameters"],
-                  "sparsity": round(o.metrics["sparsity"], 4), "input_hashes": _input_hashes(o.inputs)}
+                  "sparsity": round(o.metrics["sparsity"], 4), "size_bytes": o.metrics.get("size_bytes"),
+                  "gzip_bytes": o.metrics.get("gzip_bytes"), "input_hashes": _input_hashes(o.inputs)}
                  for o in trained.outcomes)
 
 

@@ -130,7 +130,6 @@ def run_training(ctx: StageContext, cache: StageCache, versions: dict) -> Traine
         _gate(stage, ctx.recipe, outcome, outcomes)
         outcomes.append(outcome)
         loaders[stage.name] = loader
-        upstream = replace(upstream, pruned=upstream.pruned or stage.name == "prune")
     return TrainedModels(tuple(outcomes), loaders)
 
 

@@ -29,7 +29,6 @@ class Upstream:
 
     teacher: Any = None
     previous: Any = None
-    pruned: bool = False
 
 
 def teacher_file(recipe, base_dir: Path) -> Path | None:

@@ -52,3 +52,14 @@ def device_section(measured: dict) -> dict[str, Any]:
     return {"device": measured["device"], "transport": measured["transport"], "runtime": measured["runtime"],
             "latency_ms": measured["latency_ms"], "memory": measured.get("memory"),
             "not_measured": measured.get("not_measured", []), "where": "device"}
+
+
+def add_device_checks(report: dict[str, Any], path: Path, profile: DeviceProfile, run: DeviceRun | None) -> None:
+    """With `run` (or the profile's `device:`), time the artifact there and gate the report on it."""
+    run = run or (DeviceRun(profile.device) if profile.device else None)
+    if run is None:
+        return
+    checks, measured = device_checks(path, profile, run)
+    report["checks"] += [check.as_dict() for check in checks]
+    report["passed"] = all(check["passed"] for check in report["checks"])
+    report["device"] = device_section(measured) if measured else {"device": run.device, "where": "device"}

@@ -29,9 +29,14 @@ from edgebuild.commands.progress import output_options
               help="Keep timing until this many seconds have passed too.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300.0, show_default=True,
               help="Seconds the child process running the model may take before it is killed (a failed check).")
+@click.option("--device", default=None, help="Also time MODEL on a device: ssh://user@host[:port] or adb:SERIAL "
+                                            "(default: the profile's `device`).")
+@click.option("--device-python", default=None, help="The board's Python for ssh devices.")
+@click.option("--ssh-config", default=None, help="An OpenSSH client config file (ssh -F) for ssh devices.")
 @output_options
 def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, baseline: Path | None,
-            junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float, quiet: bool,
+            junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float,
+            device: str | None, device_python: str | None, ssh_config: str | None, quiet: bool,
             as_json: bool) -> None:
     """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input.
 
@@ -41,24 +46,26 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     from edgebuild.profile import load_profile
     from edgebuild.tfenv import tool_versions
     from edgebuild.verify.baseline import load_baseline
+    from edgebuild.verify.device import DeviceRun, add_device_checks
     from edgebuild.verify.gate import AccuracyLimits, verify_model
     from edgebuild.verify.junit import junit_xml
 
-    device, _ = load_profile(profile)
+    target, _ = load_profile(profile)
     earlier = load_baseline(baseline) if baseline else None
     data = _load_data(model, data_source) if data_source else None
-    verification = verify_model(model, device, data=data, limits=AccuracyLimits(min_top1=min_accuracy), runs=runs,
+    verification = verify_model(model, target, data=data, limits=AccuracyLimits(min_top1=min_accuracy), runs=runs,
                                 min_seconds=min_seconds, timeout_s=timeout_s, threads=threads, baseline=earlier)
-    report = {"title": f"{model.name} on {device.name}", "profile": device.name,
+    report = {"title": f"{model.name} on {target.name}", "profile": target.name,
               **reports.verification_sections(verification),
               "accuracy": verification.accuracy, "baseline": verification.baseline, "versions": tool_versions()}
+    add_device_checks(report, model, target, DeviceRun(device, device_python, ssh_config) if device else None)
     if junit:
         reports.write_atomically(junit, junit_xml(report))
     if as_json:
         click.echo(reports.report_json(report).decode(), nl=False)
     elif not quiet:
         click.echo(reports.to_markdown(report), nl=False)
-    click.get_current_context().exit(0 if verification.passed else 1)
+    click.get_current_context().exit(0 if report["passed"] else 1)
 
 
 def _load_data(model: Path, source: str):

@@ -33,3 +33,14 @@ def test_unreachable_board_is_a_failed_check_not_a_crash(tmp_path, tiny_build, s
     report = json.loads((tmp_path / "out/tiny/raspberry-pi-4/report.json").read_text())
     failed = [check for check in report["checks"] if not check["passed"]]
     assert [check["name"] for check in failed] == ["device_run"] and wrong in failed[0]["reason"]
+
+
+def test_verify_gates_on_the_board_too(tmp_path, tiny_build, sshd, board_python):
+    model = tiny_build / "out/tiny/android-flagship/model.tflite"
+    result = run_edgebuild("verify", str(model), "--profile", "raspberry-pi-4", "--runs", "5", "--min-seconds", "0",
+                           "--device", sshd.device, "--device-python", board_python,
+                           "--ssh-config", str(sshd.ssh_config), "--json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    checks = {check["name"]: check for check in report["checks"]}
+    assert checks["device_run"]["passed"] and checks["device_latency_p95_ms"]["value"] > 0
+    assert result.returncode == (0 if report["passed"] else 1)
