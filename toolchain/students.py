@@ -44,6 +44,17 @@ def _conv_bn_relu(layers, x, name: str, momentum: float, *, filters=None, kernel
     return layers.ReLU(6.0, name=f"{name}_relu")(x)
 
 
+def _stem(config, input_shape):
+    """Keras, its layers, the named input and the stem conv every student starts with."""
+    import tf_keras as keras
+
+    layers = keras.layers
+    inputs = layers.Input(input_shape, name="input")
+    x = _conv_bn_relu(layers, inputs, "stem", config.bn_momentum, filters=_scaled(config.stem_channels, config.width),
+                      kernel=3)
+    return keras, layers, inputs, x
+
+
 def _head(layers, keras, inputs, x, num_classes: int, name: str):
     x = layers.GlobalAveragePooling2D(name=POOL_LAYER)(x)
     outputs = layers.Dense(num_classes, name="logits")(x)
@@ -53,12 +64,8 @@ def _head(layers, keras, inputs, x, num_classes: int, name: str):
 @register_student
 def mobilenet_v1(config, input_shape, num_classes):
     """Depthwise-separable blocks (Howard et al. 2017)."""
-    import tf_keras as keras
-
-    layers = keras.layers
-    inputs = layers.Input(input_shape, name="input")
+    keras, layers, inputs, x = _stem(config, input_shape)
     m = config.bn_momentum
-    x = _conv_bn_relu(layers, inputs, "stem", m, filters=_scaled(config.stem_channels, config.width), kernel=3)
     for index, block in enumerate(config.blocks):
         name = f"block{index}"
         x = _conv_bn_relu(layers, x, name, m, kernel=3, stride=block.stride, depthwise=True)
@@ -69,12 +76,8 @@ def mobilenet_v1(config, input_shape, num_classes):
 @register_student
 def mobilenet_v2(config, input_shape, num_classes):
     """Inverted residuals with linear bottlenecks (Sandler et al. 2018)."""
-    import tf_keras as keras
-
-    layers = keras.layers
-    inputs = layers.Input(input_shape, name="input")
+    keras, layers, inputs, x = _stem(config, input_shape)
     m = config.bn_momentum
-    x = _conv_bn_relu(layers, inputs, "stem", m, filters=_scaled(config.stem_channels, config.width), kernel=3)
     for index, block in enumerate(config.blocks):
         name = f"block{index}"
         channels_in = x.shape[-1]

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from edgebuild.converters.flatbuffer import ModelInfo, arena_estimate_bytes, read_model
+from edgebuild.converters.arena import arena_estimate_bytes
+from edgebuild.converters.flatbuffer import ModelInfo, read_model
 from edgebuild.profile import DeviceProfile
 from edgebuild.verify.precision import detect_precision
 

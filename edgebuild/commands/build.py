@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from edgebuild.commands.native_log import native_stderr_captured
+from edgebuild.commands.device_options import device_options, device_run
 from edgebuild.commands.progress import output_options, progress_events
 
 
@@ -22,22 +23,16 @@ from edgebuild.commands.progress import output_options, progress_events
               help="Stage cache (default: the user cache folder).")
 @click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None,
               help="tf.distribute strategy for the training stages (overrides the recipe's `strategy`).")
-@click.option("--device", default=None, help="Also time the artifact on a device: ssh://user@host[:port] or adb:SERIAL "
-                                            "(default: the profile's `device`).")
-@click.option("--device-python", default=None, help="The board's Python for ssh devices.")
-@click.option("--ssh-config", default=None, help="An OpenSSH client config file (ssh -F) for ssh devices.")
+@device_options
 @output_options
 def command(recipe: str, profiles: tuple[str, ...], out_dir: Path, seed: int | None, cache_dir: Path | None,
             strategy: str | None, device: str | None, device_python: str | None, ssh_config: str | None,
             quiet: bool, as_json: bool) -> None:
     """Train, convert and verify RECIPE (a bundled name or a YAML path) for each --profile."""
     from edgebuild.build import build
-    from edgebuild.verify.device import DeviceRun
-
-    device_run = DeviceRun(device, python=device_python, ssh_config=ssh_config) if device else None
     with native_stderr_captured(), progress_events(quiet, as_json) as events:
         results = build(recipe, list(profiles), out_dir, seed=seed, cache_root=cache_dir, strategy=strategy,
-                        device_run=device_run, events=events)
+                        device_run=device_run(device, device_python, ssh_config), events=events)
     summary = [{"profile": r.profile, "passed": r.passed, "out_dir": str(r.out_dir),
                 "precision": r.report["precision"], "size_bytes": r.report["artifact"]["size_bytes"],
                 "accuracy": r.report["accuracy"]["artifact"], "failed_checks": _failed(r.report)} for r in results]

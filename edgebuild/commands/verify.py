@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from edgebuild.commands.device_options import device_options, device_run
 from edgebuild.commands.progress import output_options
 
 
@@ -29,10 +30,7 @@ from edgebuild.commands.progress import output_options
               help="Keep timing until this many seconds have passed too.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=300.0, show_default=True,
               help="Seconds the child process running the model may take before it is killed (a failed check).")
-@click.option("--device", default=None, help="Also time MODEL on a device: ssh://user@host[:port] or adb:SERIAL "
-                                            "(default: the profile's `device`).")
-@click.option("--device-python", default=None, help="The board's Python for ssh devices.")
-@click.option("--ssh-config", default=None, help="An OpenSSH client config file (ssh -F) for ssh devices.")
+@device_options
 @output_options
 def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, baseline: Path | None,
             junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float,
@@ -46,7 +44,7 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     from edgebuild.profile import load_profile
     from edgebuild.tfenv import tool_versions
     from edgebuild.verify.baseline import load_baseline
-    from edgebuild.verify.device import DeviceRun, add_device_checks
+    from edgebuild.verify.device import add_device_checks
     from edgebuild.verify.gate import AccuracyLimits, verify_model
     from edgebuild.verify.junit import junit_xml
 
@@ -58,7 +56,7 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     report = {"title": f"{model.name} on {target.name}", "profile": target.name,
               **reports.verification_sections(verification),
               "accuracy": verification.accuracy, "baseline": verification.baseline, "versions": tool_versions()}
-    add_device_checks(report, model, target, DeviceRun(device, device_python, ssh_config) if device else None)
+    add_device_checks(report, model, target, device_run(device, device_python, ssh_config))
     if junit:
         reports.write_atomically(junit, junit_xml(report))
     if as_json:

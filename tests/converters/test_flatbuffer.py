@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 
-from edgebuild.converters.flatbuffer import arena_estimate_bytes, read_model, read_model_file
+from edgebuild.converters.arena import arena_estimate_bytes
+from edgebuild.converters.flatbuffer import read_model, read_model_file
 from edgebuild.errors import BadInput
 
 

@@ -6,7 +6,8 @@ from importlib.metadata import version
 from xml.etree import ElementTree
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from edgebuild.converters.flatbuffer import arena_estimate_bytes, read_model_file
+from edgebuild.converters.arena import arena_estimate_bytes
+from edgebuild.converters.flatbuffer import read_model_file
 from edgebuild.profile import load_profile
 from verify_cli import checks_by_name, report_of, verify
 
