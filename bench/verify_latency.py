@@ -1,18 +1,22 @@
-"""Benchmark `edgebuild verify`: its host latency against LiteRT's own benchmark, and its wall time.
+"""Benchmark host latency: `edgebuild verify` against LiteRT's own benchmark, LiteRT against
+tflite-runtime 2.14 on the same models, and the wall time of `edgebuild verify`.
 
-    python bench/verify_latency.py
+    python bench/verify_latency.py      (about 4 minutes on 2 cores, at most 5 when the host is busy)
 
-(1) For a small int8 CNN, a larger float32 CNN and a ~5 MB float16 dense model, at 1 and 2 threads:
-    edgebuild's host p50 (`edgebuild verify --json`, default timing) against the median of
+Three models, each at 1 and 2 threads: a small int8 CNN, a larger float32 CNN, a ~5 MB float16 dense model.
+(1) edgebuild's host p50 (`edgebuild verify --json`, default timing) against the median of
     ai_edge_litert/tools/benchmark_litert_model.py (shipped in the ai-edge-litert wheel), given the
     same thread count, warm-up and number of runs, back to back as one pair, REPEATS pairs.
-    The host is shared: other builds ran beside this one and moved single p50s by 2-3x in both tools.
-    So each pair records the share of all CPUs that other processes used while it ran (busy time in
-    /proc/stat minus this script's children's CPU time), the script waits for an idle host before a
-    pair (at most QUIET_WAIT_PER_PAIR_S, QUIET_WAIT_TOTAL_S in all), and only pairs run while others
-    used under QUIET_BUSY_FRACTION are judged: the row's ratio is the median of their ratios. A row
-    without such a pair is recorded as not judged, with its numbers.
-(2) The wall time of `edgebuild verify` (default timing: >= 50 runs and >= 1 s) on the float16 model.
+(2) The same .tflite timed by one copy of edgebuild's runner (`python -m on_device_bench`, default
+    timing: >= 50 runs and >= 1 s) under LiteRT (this environment) and under tflite-runtime 2.14
+    (a NumPy 1.x venv of its own, see tflite_runtime_venv.py), back to back, RUNTIME_REPEATS pairs.
+(3) The wall time of `edgebuild verify` (default timing) on the float16 model.
+The host is shared: other builds ran beside this one and moved single p50s by 2-3x in both tools.
+So each pair records the share of all CPUs that other processes used while it ran (busy time in
+/proc/stat minus this script's children's CPU time). Before a pair the script waits a little for an
+idle host (at most QUIET_WAIT_PER_PAIR_S, QUIET_WAIT_TOTAL_S in all, so the run stays bounded), and
+only pairs run while others used under QUIET_BUSY_FRACTION are judged: a row's numbers are the
+medians of its judged pairs. A row without one is recorded as not judged, with the medians of all.
 
 Writes bench/results/verify_latency.json with the machine, the tool versions, every command and number.
 """
@@ -22,62 +26,82 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from common import save
+from tflite_runtime_venv import tflite_runtime_python
 
-from edgebuild import tfenv
-from edgebuild.report import write_atomically
-from edgebuild.verify.host import describe_host
+from edgebuild import on_device_bench, tfenv
 
-RESULTS = Path(__file__).resolve().parent / "results" / "verify_latency.json"
 LITERT_BENCHMARK = Path(find_spec("ai_edge_litert").submodule_search_locations[0]) / "tools" / "benchmark_litert_model.py"
+RUNNER_SOURCE = Path(on_device_bench.__file__).resolve().parent
 PROFILE = "raspberry-pi-4"  # runs int8 and float32; the check verdicts do not matter here, the timings do
 FLOAT16_PROFILE = "iphone"
+SEED = 0
 THREAD_COUNTS = (1, 2)
-REPEATS = 8
-WALL_TIME_REPEATS = 8
+REPEATS = 4
+RUNTIME_REPEATS = 3
+WALL_TIME_REPEATS = 4
 TOLERANCE = 0.15  # the issue's ±15 %
 WARMUP_RUNS = 3  # edgebuild's runner default; LiteRT's script is given the same
 QUIET_BUSY_FRACTION = 0.1  # of all CPUs, used by processes other than this script's children
-QUIET_WAIT_PER_PAIR_S = 180.0
-QUIET_WAIT_TOTAL_S = 3600.0
+QUIET_SAMPLE_S = 0.5
+QUIET_WAIT_PER_PAIR_S = 5.0
+QUIET_WAIT_TOTAL_S = 60.0  # 42 pairs: a quiet host costs about 21 s of sampling, a busy one at most this
 
 
 def main() -> None:
-    tfenv.tensorflow(seed=0)
+    tflite_runtime = tflite_runtime_python()  # first: a failed pip install stops the run before any timing
+    tfenv.tensorflow(seed=SEED)
     import tf_keras as keras
 
     with tempfile.TemporaryDirectory(prefix="verify-latency-") as scratch:
         models = _build_models(keras, Path(scratch))
+        runner = _copied_runner(Path(scratch))
         deadline = time.monotonic() + QUIET_WAIT_TOTAL_S
-        comparisons = [_compare(name, path, threads, deadline)
-                       for name, path in models.items() for threads in THREAD_COUNTS]
+        cases = [(name, path, threads) for name, path in models.items() for threads in THREAD_COUNTS]
+        comparisons = [_compare(name, path, threads, deadline) for name, path, threads in cases]
+        runtimes = [_compare_runtimes(name, path, threads, runner, tflite_runtime, deadline)
+                    for name, path, threads in cases]
         wall_time = _verify_wall_time(models["float16_dense_5mb"])
         sizes = {name: path.stat().st_size for name, path in models.items()}
-    results = {
-        "command": "python bench/verify_latency.py",
-        "machine": describe_host().as_dict(),
-        "versions": tfenv.tool_versions(),
+    pairs = [pair for row in comparisons + runtimes for pair in row["pairs"]]
+    path = save("verify_latency", {
+        "seed": SEED,
         "models_size_bytes": sizes,
+        "quiet_host": {"busy_fraction_below": QUIET_BUSY_FRACTION, "wait_per_pair_s": QUIET_WAIT_PER_PAIR_S,
+                       "wait_total_s": QUIET_WAIT_TOTAL_S, "waited_s": round(sum(p["quiet_wait_s"] for p in pairs), 1),
+                       "pairs_judged": sum(p["judged"] for p in pairs), "pairs": len(pairs)},
         "latency_vs_litert_benchmark": comparisons,
         "all_judged_within_tolerance": all(row["within_tolerance"] is not False for row in comparisons),
+        "litert_vs_tflite_runtime": runtimes,
         "verify_wall_time_float16_5mb": wall_time,
-    }
-    write_atomically(RESULTS, (json.dumps(results, indent=2) + "\n").encode())
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    })
+    _print_summary(comparisons, runtimes, wall_time)
+    print(f"wrote {path}")
+
+
+def _print_summary(comparisons: list[dict], runtimes: list[dict], wall_time: dict) -> None:
     for row in comparisons:
         verdict = {True: "", False: "  OUTSIDE ±15%", None: "  not judged: host busy"}[row["within_tolerance"]]
         print(f"{row['model']:<20} threads {row['threads']}: edgebuild p50 {row['edgebuild_p50_ms']:.3f} ms, "
               f"LiteRT median {row['litert_median_ms']:.3f} ms, ratio {row['ratio']:.3f} "
               f"({row['quiet_pairs']} quiet pairs){verdict}")
-    print(f"verify of the {sizes['float16_dense_5mb']} B float16 model: max {wall_time['max_s']:.2f} s; wrote {RESULTS}")
+    for row in runtimes:
+        print(f"{row['model']:<20} threads {row['threads']}: LiteRT p50 {row['litert_p50_ms']:.3f} ms, "
+              f"tflite-runtime p50 {row['tflite_runtime_p50_ms']:.3f} ms ({row['quiet_pairs']} quiet pairs)")
+    print(f"verify of the {wall_time['size_bytes']} B float16 model: max {wall_time['max_s']:.2f} s")
 
 
 def _build_models(keras, folder: Path) -> dict[str, Path]:
@@ -118,34 +142,81 @@ def _converted(model, precision: str, folder: Path) -> bytes:
     return convert(saved_model, precision, "int8" if precision == "int8" else "float32", calibration)
 
 
+def _copied_runner(folder: Path) -> Path:
+    """edgebuild's runner copied on its own, so a Python without edgebuild (the tflite-runtime venv) runs it."""
+    shutil.copytree(RUNNER_SOURCE, folder / "on_device_bench", ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
 def _compare(name: str, path: Path, threads: int, quiet_deadline: float) -> dict:
-    pairs = []
-    for _ in range(REPEATS):
-        _wait_for_quiet_host(min(quiet_deadline, time.monotonic() + QUIET_WAIT_PER_PAIR_S))
-        pairs.append(_run_pair(path, threads))
-    quiet = [pair for pair in pairs if pair["others_busy_fraction"] < QUIET_BUSY_FRACTION]
-    judged = quiet or pairs
-    ratio = statistics.median(pair["ratio"] for pair in judged)
+    def pair() -> dict:
+        edgebuild = _edgebuild_latency(path, threads)
+        litert = _litert_latency(path, threads, edgebuild["runs"])
+        return {"edgebuild": edgebuild, "litert": litert, "ratio": round(edgebuild["p50"] / litert["median_ms"], 4)}
+
+    pairs = _timed_pairs(pair, REPEATS, quiet_deadline)
+    medians = _medians(pairs, edgebuild_p50_ms=lambda p: p["edgebuild"]["p50"],
+                       litert_median_ms=lambda p: p["litert"]["median_ms"], ratio=lambda p: p["ratio"])
     return {
-        "model": name, "threads": threads, "quiet_pairs": len(quiet),
-        "statistic": (f"medians over the {len(quiet)} of {REPEATS} pairs run while other processes used under "
-                      f"{QUIET_BUSY_FRACTION:.0%} of the CPUs" if quiet else
-                      f"not judged: other processes kept the CPUs busy in all {REPEATS} pairs; medians of all"),
-        "edgebuild_p50_ms": statistics.median(pair["edgebuild"]["p50"] for pair in judged),
-        "litert_median_ms": statistics.median(pair["litert"]["median_ms"] for pair in judged),
-        "ratio": round(ratio, 4), "within_tolerance": abs(ratio - 1.0) <= TOLERANCE if quiet else None,
+        "model": name, "threads": threads, **medians, "ratio": round(medians["ratio"], 4),
+        "within_tolerance": abs(medians["ratio"] - 1.0) <= TOLERANCE if medians["judged"] else None,
         "pairs": pairs,
         "commands": {"edgebuild": _edgebuild_command(path, "--threads", str(threads)),
                      "litert": _litert_command(path, threads, pairs[0]["edgebuild"]["runs"], Path("RESULT.json"))},
     }
 
 
-def _run_pair(path: Path, threads: int) -> dict:
-    before = _cpu_snapshot()
-    edgebuild = _edgebuild_latency(path, threads)
-    litert = _litert_latency(path, threads, edgebuild["runs"])
-    return {"edgebuild": edgebuild, "litert": litert, "ratio": round(edgebuild["p50"] / litert["median_ms"], 4),
-            "others_busy_fraction": _others_busy_since(before)}
+def _compare_runtimes(name: str, path: Path, threads: int, runner: Path, tflite_runtime: Path,
+                      quiet_deadline: float) -> dict:
+    """The same file, the same runner code and thread count; only the interpreter package differs."""
+    def pair() -> dict:
+        litert = _runner_latency(Path(sys.executable), "ai-edge-litert", runner, path, threads)
+        old = _runner_latency(tflite_runtime, "tflite-runtime", runner, path, threads)
+        return {"litert": litert, "tflite_runtime": old, "p50_ratio": round(old["p50"] / litert["p50"], 4)}
+
+    pairs = _timed_pairs(pair, RUNTIME_REPEATS, quiet_deadline)
+    medians = _medians(pairs, litert_p50_ms=lambda p: p["litert"]["p50"], litert_p95_ms=lambda p: p["litert"]["p95"],
+                       tflite_runtime_p50_ms=lambda p: p["tflite_runtime"]["p50"],
+                       tflite_runtime_p95_ms=lambda p: p["tflite_runtime"]["p95"],
+                       tflite_runtime_over_litert_p50=lambda p: p["p50_ratio"])
+    return {"model": name, "threads": threads,
+            "runtimes": {"litert": pairs[0]["litert"]["runtime"], "tflite_runtime": pairs[0]["tflite_runtime"]["runtime"]},
+            **medians, "pairs": pairs,
+            "command": ["python", "-m", "on_device_bench", str(path), "--json", "--threads", str(threads)]}
+
+
+def _timed_pairs(run_pair: Callable[[], dict], repeats: int, quiet_deadline: float) -> list[dict]:
+    """`repeats` runs of `run_pair`, each after a short wait for a quiet host, each with the share of the
+    CPUs other processes used while it ran and whether that was quiet enough to judge it by."""
+    pairs = []
+    for _ in range(repeats):
+        waited_s = _wait_for_quiet_host(min(quiet_deadline, time.monotonic() + QUIET_WAIT_PER_PAIR_S))
+        before = _cpu_snapshot()
+        pair = run_pair()
+        others_busy = _others_busy_since(before)
+        pairs.append({**pair, "others_busy_fraction": others_busy, "judged": others_busy < QUIET_BUSY_FRACTION,
+                      "quiet_wait_s": waited_s})
+    return pairs
+
+
+def _medians(pairs: list[dict], **values: Callable[[dict], float]) -> dict:
+    """Each value's median over the judged pairs, or over all of them when none was judged."""
+    quiet = [pair for pair in pairs if pair["judged"]]
+    statistic = (f"medians over the {len(quiet)} of {len(pairs)} pairs run while other processes used under "
+                 f"{QUIET_BUSY_FRACTION:.0%} of the CPUs" if quiet else
+                 f"not judged: other processes kept the CPUs busy in all {len(pairs)} pairs; medians of all")
+    return {"quiet_pairs": len(quiet), "judged": bool(quiet), "statistic": statistic,
+            **{name: statistics.median(value(pair) for pair in quiet or pairs) for name, value in values.items()}}
+
+
+def _runner_latency(python: Path, expected_runtime: str, runner: Path, path: Path, threads: int) -> dict:
+    finished = _run([str(python), "-m", "on_device_bench", str(path), "--json", "--threads", str(threads)], cwd=runner)
+    report = json.loads(finished.stdout)
+    if report["runtime"]["name"] != expected_runtime:  # the runner takes the best runtime it can import
+        raise SystemExit(f"{python}: the runner used {report['runtime']['name']}, expected {expected_runtime}")
+    latency = report["latency_ms"]
+    return {"runtime": f"{report['runtime']['name']} {report['runtime']['version']}", "p50": latency["p50"],
+            "p95": latency["p95"], "runs": report["runs"], "threads": report["threads"]}
 
 
 def _edgebuild_command(path: Path, *options: str, profile: str = PROFILE) -> list[str]:
@@ -188,12 +259,15 @@ def _verify_wall_time(path: Path) -> dict:
             "others_busy_fraction": others_busy, "target_s": 20, "within_target": max(seconds) <= 20}
 
 
-def _wait_for_quiet_host(deadline: float) -> None:
+def _wait_for_quiet_host(deadline: float) -> float:
+    """Seconds waited: until other processes leave the CPUs nearly idle, or until `deadline`."""
+    started = time.monotonic()
     while time.monotonic() < deadline:
         before = _cpu_snapshot()
-        time.sleep(1.0)
+        time.sleep(QUIET_SAMPLE_S)
         if _others_busy_since(before) < QUIET_BUSY_FRACTION:
-            return
+            break
+    return round(time.monotonic() - started, 1)
 
 
 class _CpuSnapshot(NamedTuple):
@@ -218,8 +292,8 @@ def _others_busy_since(before: _CpuSnapshot) -> float:
     return round(min(max(others_s / capacity_s, 0.0), 1.0), 3)
 
 
-def _run(argv: list[str], ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-    finished = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+def _run(argv: list[str], ok_codes: tuple[int, ...] = (0,), cwd: Path | None = None) -> subprocess.CompletedProcess:
+    finished = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
     if finished.returncode not in ok_codes:
         raise SystemExit(f"{' '.join(argv)} exited {finished.returncode}: {finished.stderr.strip()[-500:]}")
     return finished

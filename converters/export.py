@@ -2,7 +2,10 @@
 
 Converting from a SavedModel skips rebuilding the Keras model (QAT wrappers included) and
 re-tracing it, which halves a conversion-only rebuild (measured: 8.5 s → 4.1 s, plus the 7 s
-restore it no longer needs).
+restore it no longer needs). The SavedModel holds the variables and the one inference function,
+not the Keras object: saved whole, a QAT model carried ~400 traced layer functions that the
+converter loaded twice, 2.0 s of a 2.0 s conversion; slim, the same conversion takes 0.7 s and
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -52,4 +55,7 @@ def export_saved_model(model, folder: Path) -> None:
     def serve(input):  # noqa: A002 - the argument name becomes the artifact's input tensor name
         return {"logits": model(input, training=False)}
 
-    tf.saved_model.save(model, str(folder), signatures=serve)
+    holder = tf.Module()
+    holder.variables_of_model = list(model.variables)  # tracked, so the function's captures are saved
+    holder.serve = serve
+    tf.saved_model.save(holder, str(folder), signatures=serve)

@@ -118,7 +118,7 @@ def build(recipe_ref: str, profile_refs: list[str], out_root: Path, *, seed: int
     from edgebuild import tfenv
     from edgebuild.toolchain import distribute, pipeline
     from edgebuild.toolchain.cache import StageCache, default_cache_root
-    from edgebuild.toolchain.data import load_dataset
+    from edgebuild.toolchain.data_cache import load_dataset_cached
     from edgebuild.toolchain.stage import StageContext
 
     recipe, recipe_path, targets = load_targets(recipe_ref, profile_refs)
@@ -130,14 +130,13 @@ def build(recipe_ref: str, profile_refs: list[str], out_root: Path, *, seed: int
     check_writable_folders(out_root, cache_root)
     seed = recipe.seed if seed is None else seed
     data = recipe.data
-    # Before TensorFlow's import (seconds): bad data is refused at once.
-    dataset = load_dataset(data.source, data.input_size, validation_fraction=data.validation_fraction,
-                           test_fraction=data.test_fraction, seed=seed, base_dir=recipe_path.parent)
-    tfenv.tensorflow(seed)
-    fits = choose_students(recipe, recipe_path, targets, dataset.input_shape, dataset.num_classes, events)
-    tfenv.tensorflow(seed)  # predicting built candidates drew from the seeded generators: start again
-    versions = tfenv.tool_versions()
     cache = StageCache(cache_root)
+    versions = tfenv.tool_versions()
+    # Bad data is refused before TensorFlow's import (seconds), which only a stage that runs pays for.
+    dataset = load_dataset_cached(cache, data.source, data.input_size, validation_fraction=data.validation_fraction,
+                                  test_fraction=data.test_fraction, seed=seed, base_dir=recipe_path.parent)
+    fits = choose_students(recipe, recipe_path, targets, dataset.input_shape, dataset.num_classes, cache, versions,
+                           events)
     inputs = {"recipe_sha256": file_sha256(recipe_path), "data_sha256": dataset.sha256, "seed": seed}
     trained_for: dict[str, Any] = {}
     results = []
@@ -159,20 +158,21 @@ def build(recipe_ref: str, profile_refs: list[str], out_root: Path, *, seed: int
 
 
 def choose_students(recipe: Recipe, recipe_path: Path, targets: list[Target], input_shape, num_classes: int,
-                    events: Events = Events()) -> list:
-    """A ladder's student per target (`edgebuild fit`), or None per target for a one-student recipe."""
+                    cache, versions: dict, events: Events = Events()) -> list:
+    """A ladder's student per target (`edgebuild fit`, cached), or None per target for a one-student recipe."""
     from edgebuild.recipe import StudentLadder
 
     if not isinstance(recipe.student, StudentLadder):
         return [None] * len(targets)
-    from edgebuild.toolchain import fit
+    from edgebuild.toolchain.fit_cache import choose_students_cached
 
     events.emit("stage_started", stage="fit")
     started = time.perf_counter()
-    fits = fit.choose_students(recipe, recipe_path, targets, input_shape, num_classes)
-    events.emit("stage_finished", stage="fit", seconds=time.perf_counter() - started,
-                chosen=[result.chosen for result in fits])
-    return fits
+    fits = choose_students_cached(recipe, recipe_path, targets, input_shape, num_classes, cache, versions)
+    cached = all(was_cached for _, was_cached in fits)
+    events.emit("stage_cached" if cached else "stage_finished", stage="fit", seconds=time.perf_counter() - started,
+                chosen=[result.chosen for result, _ in fits])
+    return [result for result, _ in fits]
 
 
 def _trained_source(trained, target: Target):
@@ -201,7 +201,7 @@ def publish_verified(release: Release, target: Target, source, cache, out_root: 
     artifact = with_metadata(conversion.model_bytes, release.dataset, provenance)
     with _staging_beside(out_dir) as staging, writing(out_dir):
         (staging / reports.ARTIFACT).write_bytes(artifact)
-        report = _verify(staging / reports.ARTIFACT, release, target, conversion, inputs)
+        report = _verify(staging / reports.ARTIFACT, release, target, conversion, inputs, cache)
         if fit is not None:
             report["fit"] = _fit_section(fit, report)
         add_device_checks(report, staging / reports.ARTIFACT, profile, device_run)
@@ -227,33 +227,37 @@ def _staging_beside(out_dir: Path) -> Iterator[Path]:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _verify(path: Path, release: Release, target: Target, conversion, inputs) -> dict[str, Any]:
-    from edgebuild.on_device_bench.local import run_isolated
+def _verify(path: Path, release: Release, target: Target, conversion, inputs, cache) -> dict[str, Any]:
+    from edgebuild.verify.checks import read_artifact
     from edgebuild.verify.gate import AccuracyLimits, verify_model
+    from edgebuild.verify.measurement import measure_cached
 
     release.events.emit("stage_started", stage="verify", profile=target.profile.name)
     started = time.perf_counter()
     data, float_metrics = release.dataset, release.float_metrics
     limits = AccuracyLimits(release.limits.min_accuracy, float_metrics["accuracy"], release.limits.max_drop_from_float)
-    verification = verify_model(path, target.profile, data=(data.x_test, data.y_test), limits=limits)
-    all_data = _all_data_accuracy(run_isolated, path, data)
+    measurement = measure_cached(read_artifact(path), conversion.model_bytes, target.profile.latency.threads, data,
+                                 cache, release.versions)
+    verification = verify_model(path, target.profile, data=(data.x_test, data.y_test), limits=limits,
+                                measured_run=measurement.run)
     seconds = time.perf_counter() - started
     release.events.emit("stage_finished", stage="verify", profile=target.profile.name, seconds=seconds,
-                        passed=verification.passed)
+                        passed=verification.passed, measurement_reused=measurement.reused)
     return {
         "title": f"{release.name} for {target.profile.name}",
         release.kind: release.name, "profile": target.profile.name,
         "precision": target.precision, "io_dtype": target.io_dtype,
         **reports.verification_sections(verification),
+        "measurement": measurement.as_dict(),
         "accuracy": {
             release.float_label: float_metrics["accuracy"],
             "artifact": verification.accuracy["top1"] if verification.accuracy else None,
             f"{release.float_label}_all_data": float_metrics["accuracy_all_data"],
-            "artifact_all_data": all_data,
+            "artifact_all_data": measurement.accuracy_all_data,
             "measured_on": f"held-out test split ({len(data.y_test)} samples) in the interpreter; "
                            f"*_all_data on all {len(data.y_all)} samples",
         },
-        "stages": [*release.upstream_stages, *_artifact_rows(conversion, seconds, verification)],
+        "stages": [*release.upstream_stages, *_artifact_rows(conversion, seconds, verification, measurement)],
         "normalization": data.normalization.as_dict(),
         "versions": release.versions,
         "inputs": inputs,
@@ -264,19 +268,6 @@ def _fit_section(fit, report: dict[str, Any]) -> dict[str, Any]:
     from edgebuild.toolchain.fit import predicted_vs_measured
 
     return {**fit.as_dict(), "predicted_vs_measured": predicted_vs_measured(fit.predicted, report)}
-
-
-def _all_data_accuracy(run_isolated, path: Path, data) -> float | None:
-    import numpy as np
-
-    with tempfile.TemporaryDirectory(prefix="edgebuild-all-") as scratch:
-        npz = Path(scratch) / "all.npz"
-        np.savez(npz, x=data.x_all.astype(np.float32), y=data.y_all.astype(np.int64))
-        try:
-            measured = run_isolated(path, runs=1, min_seconds=0.0, warmup=0, data_path=npz)
-        except Exception:  # the gate run already reported why the model cannot run
-            return None
-    return measured["accuracy"]["top1"] if measured.get("accuracy") else None
 
 
 def _training_rows(trained) -> tuple[dict[str, Any], ...]:
@@ -294,12 +285,13 @@ def _input_hashes(inputs: dict[str, Any]) -> dict[str, str]:
     return {name: cache_key({"value": value})[:16] for name, value in sorted(inputs.items())}
 
 
-def _artifact_rows(conversion, verify_seconds: float, verification) -> list[dict[str, Any]]:
+def _artifact_rows(conversion, verify_seconds: float, verification, measurement) -> list[dict[str, Any]]:
     return [{"name": "convert", "seconds": round(conversion.seconds, 3), "cached": conversion.cached,
              "key": conversion.key, "precision": conversion.precision,
              "size_bytes": verification.artifact.info.size_bytes,
              "sparsity": round(conversion.weight_sparsity, 4)},
             {"name": "verify", "seconds": round(verify_seconds, 3), "cached": False,
+             "measurement_reused": measurement.reused,
              "accuracy": verification.accuracy["top1"] if verification.accuracy else None,
              "parameters": verification.artifact.info.parameter_count}]
 

@@ -29,10 +29,10 @@ def plan(recipe_ref: str, profile_refs: list[str], *, seed: int | None = None,
     seed = recipe.seed if seed is None else seed
     raw = read_source(recipe.data.source, recipe_path.parent)
     input_shape = (*recipe.data.input_size, raw.images.shape[-1])
-    fits = choose_students(recipe, recipe_path, targets, input_shape, len(raw.class_names))
     versions = tool_versions()
     cache = StageCache(cache_root or default_cache_root())
-    rows: list[PlanRow] = []
+    rows = _fit_rows(cache, recipe, targets, input_shape, len(raw.class_names), versions)
+    fits = choose_students(recipe, recipe_path, targets, input_shape, len(raw.class_names), cache, versions)
     for target, fit in zip(targets, fits):
         student_recipe = recipe.model_copy(update={"student": fit.student if fit else recipe.student})
         planned = plan_training(student_recipe, raw.sha256, seed, versions, recipe_path.parent,
@@ -45,7 +45,24 @@ def plan(recipe_ref: str, profile_refs: list[str], *, seed: int | None = None,
                                    recipe.convert.representative_samples, seed, versions)
         rows.append(_row(cache, "convert", target.profile.name, cache_key(inputs), inputs,
                          conversion_scope(recipe.name, target.profile.name)))
-        rows.append(PlanRow("verify", target.profile.name, "-", True, "always runs: it measures the artifact"))
+        rows.append(PlanRow("verify", target.profile.name, "-", True,
+                            "always runs: its checks are recomputed; a byte-identical model's measurement is reused"))
+    return rows
+
+
+def _fit_rows(cache, recipe, targets, input_shape, num_classes: int, versions: dict) -> list[PlanRow]:
+    """A row per profile for a recipe with a student ladder; read before `choose_students` fills the cache."""
+    from edgebuild.recipe import StudentLadder
+    from edgebuild.toolchain.cache import cache_key
+    from edgebuild.toolchain.fit_cache import fit_inputs, fit_scope
+
+    if not isinstance(recipe.student, StudentLadder):
+        return []
+    rows = []
+    for target in targets:
+        inputs = fit_inputs(recipe, target, input_shape, num_classes, versions)
+        rows.append(_row(cache, "fit", target.profile.name, cache_key(inputs), inputs,
+                         fit_scope(recipe.name, target.profile.name)))
     return rows
 
 

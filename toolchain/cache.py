@@ -16,13 +16,14 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from filelock import FileLock
 
 from edgebuild.errors import writing
 
 MANIFEST = "manifest.json"
+RESULT_FILE = "result.json"
 TEMP_MARKER = ".tmp-"
 
 
@@ -110,6 +111,25 @@ class StageCache:
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)
+
+    def json_cached(self, key: str, stage: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
+        """(result, cached): a stage whose output is one JSON document, read from its entry or computed
+        and stored. Only a result `compute` returns is stored: an exception leaves no entry."""
+        with self.locked(key):
+            found = self.read_json(key)
+            if found is not None:
+                return found, True
+            result = compute()
+            self.write_json(key, stage, result)
+            return result, False
+
+    def read_json(self, key: str) -> Any | None:
+        entry = self.lookup(key)
+        return json.loads((entry / RESULT_FILE).read_text()) if entry is not None else None
+
+    def write_json(self, key: str, stage: str, document: Any) -> None:
+        with self.produce(key, stage) as scratch:
+            (scratch / RESULT_FILE).write_text(json.dumps(document, sort_keys=True, indent=1))
 
     def entries(self) -> list[CacheEntry]:
         found = []

@@ -55,6 +55,7 @@ class Dataset:
     class_names: tuple[str, ...]
     normalization: Normalization
     sha256: str
+    split: tuple[np.ndarray, np.ndarray, np.ndarray]  # train, validation and test indices into x_all
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -229,6 +230,12 @@ def _split(source: str, raw: RawData, images: np.ndarray, validation_fraction: f
         train, val = train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
     except ValueError as error:
         raise BadInput(f"{source}: too few samples for a stratified split: {error}") from None
-    labels = raw.labels
-    return Dataset(images[train], labels[train], images[val], labels[val], images[test], labels[test], images, labels,
-                   raw.class_names, raw.normalization, raw.sha256)
+    return dataset_from_split(images, raw.labels, (train, val, test), raw.class_names, raw.normalization, raw.sha256)
+
+
+def dataset_from_split(images: np.ndarray, labels: np.ndarray, split: tuple[np.ndarray, np.ndarray, np.ndarray],
+                       class_names: tuple[str, ...], normalization: Normalization, sha256: str) -> Dataset:
+    """`split`: the train, validation and test indices into `images`."""
+    train, val, test = split
+    return Dataset(images[train], labels[train], images[val], labels[val], images[test], labels[test], images,
+                   labels, class_names, normalization, sha256, split)

@@ -62,6 +62,11 @@ class CandidateFit:
         return {"student": self.name, "config": self.student.model_dump(mode="json"),
                 "predicted": asdict(self.predicted), "fits": self.fits, "reasons": list(self.reasons)}
 
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> CandidateFit:
+        return cls(document["student"], StudentConfig.model_validate(document["config"]),
+                   Prediction(**document["predicted"]), document["fits"], tuple(document["reasons"]))
+
 
 @dataclass(frozen=True)
 class FitResult:
@@ -93,6 +98,14 @@ class FitResult:
                 "choose": self.choose, "chosen": self.chosen, "fits": self.fits,
                 "candidates": [candidate.as_dict() for candidate in self.candidates],
                 "predicted_figures": PREDICTED_FIGURES}
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> FitResult:
+        """The inverse of as_dict for a result with a student to train (`chosen` set, or one student)."""
+        candidates = tuple(CandidateFit.from_dict(candidate) for candidate in document["candidates"])
+        chosen = next(candidate for candidate in candidates if candidate.name == document["chosen"])
+        return cls(document["profile"], document["precision"], document["io_dtype"], document["choose"],
+                   document["chosen"], chosen.student, chosen.predicted, document["fits"], candidates)
 
 
 class NoCandidateFits(GateFailed):

@@ -148,12 +148,17 @@ def _run_stage(stage, ctx, cache, key, inputs, upstream, loaders):
             loader = functools.cache(lambda: model)
         else:
             metrics = json.loads((entry / METRICS_FILE).read_text())
-            loader = functools.cache(functools.partial(stage.module.restore, ctx, entry, upstream))
+            # Importing the stage's module imports TensorFlow (2 s): only when a later stage needs the model.
+            loader = functools.cache(functools.partial(_restore, stage, ctx, entry, upstream))
     cached = entry is not None
     seconds = time.perf_counter() - started
     ctx.events.emit("stage_cached" if cached else "stage_finished", stage=stage.name, key=key, seconds=seconds,
                     accuracy=metrics["accuracy"])
     return StageOutcome(stage.name, key, cached, seconds, metrics, inputs), loader
+
+
+def _restore(stage: TrainingStage, ctx, entry: Path, upstream):
+    return stage.module.restore(ctx, entry, upstream)
 
 
 def _scope(strategy):

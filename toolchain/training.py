@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild import tfenv  # noqa: F401  (selects Keras 2 before tf_keras loads)
+from edgebuild import tfenv  # selects Keras 2 before tf_keras loads
 import tf_keras as keras
 
 from edgebuild.errors import GateFailed
@@ -21,7 +21,7 @@ def reseed(ctx: StageContext) -> None:
     """Start a stage from the recipe's seed. Otherwise its weights and batch order depend on how much
     randomness the stages before it drew in this process, so the same cache key would hold different
     models after a cold build and after one whose earlier stages came from the cache."""
-    keras.utils.set_random_seed(ctx.seed)
+    tfenv.tensorflow(ctx.seed)
 
 
 def fit(model, x, y, training, loss, ctx: StageContext, stage: str, callbacks=()) -> None:

@@ -29,6 +29,8 @@ _RUNTIME_REFUSED = "not a model the runtime can load: "
 _CUSTOM_OP = re.compile(r"custom op (?P<op>\S+) is not available in the runtime .*")
 _BUILTIN_VERSION = re.compile(r"Didn't find op for builtin opcode '(?P<op>\w+)' version '(?P<version>\d+)'")
 _BUILTIN_CODE = re.compile(r"Op builtin_code out of range: (?P<code>\d+)")
+# Like LiteRT's benchmark_model: at least 50 runs and at least 1 s.
+DEFAULT_RUNS, DEFAULT_MIN_SECONDS, DEFAULT_TIMEOUT_S = 50, 1.0, 300.0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from edgebuild.profile import DeviceProfile
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
 from edgebuild.verify.checks import (Artifact, Check, at_least, latency_checks, memory_check, read_artifact,
                                      static_checks)
-from edgebuild.verify.child_run import run_model
+from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
+                                        run_model)
 from edgebuild.verify.host import HostInfo, describe_host
 
 
@@ -42,17 +43,20 @@ class Verification:
 
 
 def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, np.ndarray] | None = None,
-                 limits: AccuracyLimits = AccuracyLimits(), runs: int = 50, min_seconds: float = 1.0,
-                 timeout_s: float = 300.0, threads: int | None = None,
-                 baseline: Baseline | None = None) -> Verification:
+                 limits: AccuracyLimits = AccuracyLimits(), runs: int = DEFAULT_RUNS,
+                 min_seconds: float = DEFAULT_MIN_SECONDS, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 threads: int | None = None,
+                 baseline: Baseline | None = None, measured_run: ChildRun | None = None) -> Verification:
     """Every check of `path` against `profile`; `threads` defaults to the profile's latency threads.
+    With `measured_run` (the build's cached measurement of this model), the model is not run again.
 
     An unusable file raises BadInput; a model that crashes, hangs or cannot run is a failed check.
     """
     artifact = read_artifact(path)
     host = describe_host()
-    run = run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
-                    min_seconds=min_seconds, timeout_s=timeout_s, available_memory_bytes=host.available_memory_bytes)
+    run = measured_run or run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
+                                    min_seconds=min_seconds, timeout_s=timeout_s,
+                                    available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
     memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"))
