@@ -112,3 +112,23 @@ def _keras_macs(model) -> int:
         elif isinstance(layer, keras.layers.Dense):
             total += layer.input_shape[-1] * layer.units
     return total
+
+
+def test_fit_is_cached_per_profile_and_reruns_when_the_profile_changes(ladder, tmp_path):
+    from edgebuild.tfenv import tool_versions
+    from edgebuild.toolchain.cache import StageCache
+    from edgebuild.toolchain.fit_cache import choose_students_cached
+
+    folder, recipe, recipe_path, dataset, result = ladder
+    cache, versions = StageCache(tmp_path / "cache"), tool_versions()
+    shape, classes = dataset.input_shape, dataset.num_classes
+    _, _, targets = load_targets(str(recipe_path), ["android-flagship"])
+    [(first, cached)] = choose_students_cached(recipe, recipe_path, targets, shape, classes, cache, versions)
+    assert not cached and first.chosen == result.chosen == "w2"
+    [(again, cached)] = choose_students_cached(recipe, recipe_path, targets, shape, classes, cache, versions)
+    assert cached and again == first  # host latency predictions included: read back, not measured again
+    smaller = (result.candidates[0].predicted.size_bytes + result.candidates[1].predicted.size_bytes) // 2
+    tight = write_profile(folder, "android-flagship", "tight-cached.yaml", size_bytes=smaller)
+    _, _, both = load_targets(str(recipe_path), ["android-flagship", str(tight)])
+    fits = choose_students_cached(recipe, recipe_path, both, shape, classes, cache, versions)
+    assert [(fit.chosen, cached) for fit, cached in fits] == [("w2", True), ("w1", False)]
