@@ -35,6 +35,16 @@ def timed_build(workdir: Path, cache: Path, recipe: str, profiles: list[str]) ->
     return {"seconds": round(seconds, 2), "stages_run": ran, "profiles": profiles}
 
 
+def planned_runs(workdir: Path, cache: Path, recipe: str, profiles: list[str]) -> list[str]:
+    """The stages `edgebuild plan` says a build would run, asked before that build."""
+    argv = [sys.executable, "-m", "edgebuild", "plan", recipe, "--json"]
+    for profile in profiles:
+        argv += ["--profile", profile]
+    finished = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, check=True,
+                              env={**os.environ, "EDGEBUILD_CACHE": str(cache)})
+    return sorted({row["stage"] for row in json.loads(finished.stdout) if row["will_run"]})
+
+
 def first_profiles(count: int) -> list[str]:
     listing = subprocess.run([sys.executable, "-m", "edgebuild", "profiles", "list"], capture_output=True,
                              text=True, check=True).stdout
@@ -50,7 +60,11 @@ def main() -> None:
         unchanged = timed_build(root, root / "cache", RECIPE, [PROFILE])
         changed = root / "fewer_samples.yaml"
         changed.write_text(recipe_text.replace("representative_samples: 200", "representative_samples: 100"))
+        planned = planned_runs(root, root / "cache", str(changed), [PROFILE])
         conversion_only = timed_build(root, root / "cache", str(changed), [PROFILE])
+        conversion_only["planned_runs"] = planned
+        # export reruns with the stage it exports and has no plan row of its own
+        conversion_only["plan_matches"] = planned == sorted(set(conversion_only["stages_run"]) - {"export"})
         three = first_profiles(3)
         matrix = timed_build(root, root / "cache-matrix", RECIPE, three)
     results = {
@@ -62,6 +76,11 @@ def main() -> None:
     }
     print(json.dumps(results, indent=2))
     print(f"wrote {save('build_system', results)}")
+    missed = [name for name, met in (("conversion_only_share_of_full", results["conversion_only_share_of_full"] <= 0.10),
+                                     ("three_profiles_over_one", results["three_profiles_over_one"] <= 1.3),
+                                     ("plan_matches", conversion_only["plan_matches"])) if not met]
+    if missed:
+        raise SystemExit(f"missed target(s): {', '.join(missed)}")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,8 @@ Runs bench/handwritten_tfmot.py, then `python -m edgebuild build digits --profil
 timed from outside. Compares the int8 artifacts' top-1 on all 1,797 digits (both measured in
 ai_edge_litert's Interpreter), size and gzip -9 size, and wall time. edgebuild passes when it is at
 least as accurate, its gzip size is at most 1.5x and its wall time at most 1.5x the script's.
-"All 1,797" includes each side's training images: the script trains on 80% of them, edgebuild on
-70% (it holds out 10% for validation); the 20% test split is the same 360 images in both, so the
-test-split top-1 is recorded too. The 1-minute load average before and after each run is recorded:
+"All 1,797" includes each side's training images: both train on the same stratified 80% (seed 0)
+and hold out the same 360 test images, whose top-1 is recorded too. The 1-minute load average before and after each run is recorded:
 the host is shared, and one pair of runs under a load of 3-6 on 2 cores moves wall times by 2x.
 Writes bench/results/vs_handwritten.json.
 """
@@ -93,6 +92,8 @@ def main() -> None:
     }
     print(json.dumps(results, indent=2))
     print(f"wrote {save('vs_handwritten', results)}")
+    if not results["meets_all"]:
+        raise SystemExit(f"edgebuild missed: {', '.join(name for name, met in meets.items() if not met)}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ class Training(StrictModel):
 class DataConfig(StrictModel):
     source: str = Field(min_length=1)
     input_size: tuple[PositiveInt, PositiveInt]
-    validation_fraction: float = Field(default=0.1, gt=0.0, lt=0.5)
+    # Held out of training and reported after every stage; 0 trains on all but the test split.
+    validation_fraction: float = Field(default=0.0, ge=0.0, lt=0.5)
     test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
 
 

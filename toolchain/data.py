@@ -227,7 +227,8 @@ def _split(source: str, raw: RawData, images: np.ndarray, validation_fraction: f
     try:
         rest, test = train_test_split(indices, test_size=test_fraction, stratify=raw.labels, random_state=seed)
         share = validation_fraction / (1.0 - test_fraction)
-        train, val = train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
+        train, val = (train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
+                      if share else (rest, rest[:0]))
     except ValueError as error:
         raise BadInput(f"{source}: too few samples for a stratified split: {error}") from None
     return dataset_from_split(images, raw.labels, (train, val, test), raw.class_names, raw.normalization, raw.sha256)

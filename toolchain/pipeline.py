@@ -186,6 +186,7 @@ def _evaluate(model, dataset, train_seconds: float) -> dict[str, Any]:
     return {
         "accuracy": training.accuracy(model, dataset.x_test, dataset.y_test),
         "accuracy_all_data": training.accuracy(model, dataset.x_all, dataset.y_all),
+        "accuracy_validation": training.accuracy(model, dataset.x_val, dataset.y_val) if len(dataset.y_val) else None,
         "parameters": int(model.count_params()),
         "sparsity": training.kernel_sparsity(model),
         "size_bytes": size_bytes,
