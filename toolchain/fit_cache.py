@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from edgebuild.toolchain import fit, fit_predict, fit_split
+from edgebuild.toolchain import fit, fit_predict, fit_split, students
 from edgebuild.toolchain.cache import StageCache, cache_key, code_version, file_sha256
 from edgebuild.toolchain.pipeline import STAGES, training_versions
 
@@ -20,7 +20,7 @@ def fit_inputs(recipe, target, input_shape: tuple[int, int, int], num_classes: i
 
     host = describe_host()
     return {"stage": "fit", "code": code_version(fit.__file__, fit_predict.__file__, fit_split.__file__,
-                                                  tflite.__file__, checks.__file__),
+                                                  students.__file__, tflite.__file__, checks.__file__),
             "recipe": recipe.name, "seed": recipe.seed, "student": recipe.student.model_dump(mode="json"),
             "stages": [stage.name for stage in STAGES if stage.config(recipe) is not None],
             "prune": _dump(recipe.prune), "cluster": _dump(recipe.cluster),

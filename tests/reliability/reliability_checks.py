@@ -3,6 +3,7 @@ left behind — no output, no cache entry, no temp or partial file, nothing in t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,7 +24,9 @@ def leftovers(root: Path) -> list[str]:
 
 
 def cache_entries(cache: Path) -> list[Path]:
-    return sorted(manifest.parent for manifest in cache.glob("??/*/manifest.json"))
+    """Stage outputs in the cache; the prepared data (stage "data") is stored once read, before any stage."""
+    return sorted(manifest.parent for manifest in cache.glob("??/*/manifest.json")
+                  if json.loads(manifest.read_text())["stage"] != "data")
 
 
 def artifacts(out: Path) -> list[Path]:
