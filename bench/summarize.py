@@ -1,6 +1,7 @@
 """Rewrites the README's Benchmarks section, between `<!-- bench:start -->` and `<!-- bench:end -->`,
 from bench/results/*.json: one compact table per benchmark with its key numbers, and under each the
-machine, the date and the load average the JSON recorded.
+machine, the date and the load average the JSON recorded, and links to the JSON and its plot; and
+redraws every plot, bench/results/NAME.png, from its JSON (bench/plots.py).
 
     python bench/summarize.py [--check]     (--check: exit 1 if the README is out of date, write nothing)
 
@@ -17,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from plots import draw_all
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -116,7 +119,7 @@ def fit_pareto(doc: Doc) -> list[str]:
                      f"{errors['gzip_bytes']['error_pct']:+.1f}%", f"{errors['peak_memory_bytes']['error_pct']:+.1f}%",
                      f"{candidate['build_seconds']:.0f}"])
     return [(f"`edgebuild fit` predictions against each digits candidate built for real ({doc['profile']}; "
-            f"chosen: {doc['chosen']}; plot: bench/results/{doc.get('plot', '')}):"), "",
+            f"chosen: {doc['chosen']}):"), "",
             *table(["student", "params", "int8 top-1", "bytes", "size err", "gzip err", "memory err", "build s"], rows),
             "", f"`edgebuild fit` wall time: median {doc['fit_wall_seconds']['median']} s."]
 
@@ -124,21 +127,58 @@ def fit_pareto(doc: Doc) -> list[str]:
 @formatter
 def verify_latency(doc: Doc) -> list[str]:
     rows = [[r["model"], r["threads"], f"{r['edgebuild_p50_ms']:.3f}", f"{r['litert_median_ms']:.3f}",
-             f"{r['ratio']:.2f}", yes(r["within_tolerance"])] for r in doc["latency_vs_litert_benchmark"]]
-    wall = doc["verify_wall_time_float16_5mb"]
-    return ["Host latency of `edgebuild verify` against LiteRT's benchmark_litert_model.py (best p50 of the repeats):", "",
-            *table(["model", "threads", "edgebuild p50 ms", "LiteRT median ms", "ratio", "within ±15%"], rows), "",
-            (f"`edgebuild verify` of a {wall['size_bytes']:,}-byte {wall['precision']} model: at most {wall['max_s']} s "
-            f"(target {wall['target_s']} s).")]
+             f"{r['ratio']:.2f}", judged(r, yes(r["within_tolerance"]))] for r in doc["latency_vs_litert_benchmark"]]
+    runtimes = doc["litert_vs_tflite_runtime"]
+    runtime_rows = [[r["model"], r["threads"], f"{r['litert_p50_ms']:.3f}", f"{r['litert_p95_ms']:.3f}",
+                     f"{r['tflite_runtime_p50_ms']:.3f}", f"{r['tflite_runtime_p95_ms']:.3f}",
+                     f"{r['tflite_runtime_over_litert_p50']:.2f}", judged(r, "yes")] for r in runtimes]
+    wall, quiet = doc["verify_wall_time_float16_5mb"], doc["quiet_host"]
+    return ["Host latency of `edgebuild verify` against LiteRT's benchmark_litert_model.py (medians of the judged pairs):",
+            "", *table(["model", "threads", "edgebuild p50 ms", "LiteRT median ms", "ratio", "within ±15%"], rows), "",
+            (f"The same `.tflite` in edgebuild's runner under {runtimes[0]['runtimes']['litert']} and under "
+             f"{runtimes[0]['runtimes']['tflite_runtime']} (NumPy 1.x venv), same threads:"), "",
+            *table(["model", "threads", "LiteRT p50 ms", "LiteRT p95 ms", "tflite-runtime p50 ms",
+                    "tflite-runtime p95 ms", "p50 tflite-runtime / LiteRT (median of pairs)", "judged"], runtime_rows), "",
+            (f"A pair is judged when other processes used under {quiet['busy_fraction_below']:.0%} of the CPUs while "
+             f"it ran: {quiet['pairs_judged']} of {quiet['pairs']} were; the script waited {quiet['waited_s']:.0f} s "
+             f"for a quiet host (at most {quiet['wait_total_s']:.0f} s). `edgebuild verify` of a "
+             f"{wall['size_bytes']:,}-byte {wall['precision']} model: at most {wall['max_s']} s (target {wall['target_s']} s).")]
+
+
+def judged(row: Doc, verdict: str) -> str:
+    return verdict if row["judged"] else f"not judged: host busy in all {len(row['pairs'])} pairs"
 
 
 @formatter
-def convert_precisions(doc: Doc) -> list[str]:
-    rows = [[v["precision"], v["io_dtype"], v["size_bytes"], f"{v['size_vs_float32']:.2f}", pct(v["top1"])]
-            for v in doc["variants"]]
-    return [(f"One small dense model at every precision (Keras top-1 {pct(doc['keras_top1'])}, "
-            f"{doc['test_samples']} test samples, LiteRT):"), "",
-            *table(["precision", "I/O", "bytes", "vs float32", "top-1"], rows)]
+def scaling(doc: Doc) -> list[str]:
+    fits = doc["fits"]
+    image_rows = [[f"{p['images']:,}", f"{p['seconds']:.0f}", p["size_bytes"], p["gzip_bytes"], pct(p["accuracy"])]
+                  for p in doc["by_images"]]
+    width_rows = [[f"{p['width']:.2f}", p["parameters"], p["size_bytes"], p["gzip_bytes"], pct(p["accuracy"]),
+                   f"{p['seconds']:.0f}"] for p in doc["by_width"]]
+    return [(f"`edgebuild build {doc['recipe']} --profile {doc['profile']}`, each point a fresh process with an empty "
+             "cache, timed from outside; the images are the digits, then shifted and noised copies of them:"), "",
+            *table(["images", "wall s", "bytes", "gzip bytes", "int8 top-1"], image_rows), "",
+            f"Wall time: {line_fit(fits['seconds_vs_images'], 's', '1,000 images', per=1000)}.", "",
+            "The chosen student at other width multipliers, on the 1,797 digits:", "",
+            *table(["width", "parameters", "bytes", "gzip bytes", "int8 top-1", "wall s"], width_rows), "",
+            (f"Size: {line_fit(fits['size_bytes_vs_parameters'], 'bytes', 'parameter')}; gzip size: "
+             f"{line_fit(fits['gzip_bytes_vs_parameters'], 'bytes', 'parameter')}."), "",
+            (f"The {doc['recipe']} recipe stage by stage (the 1,797-image build; top-1 on the test split: the float "
+             "model after each training stage, the int8 artifact in the interpreter at verify):"), "",
+            *table(["stage", "seconds", "top-1", "parameters", "sparsity", "bytes", "gzip bytes"],
+                   [[stage["name"], f"{stage['seconds']:.1f}", pct(stage["accuracy"]), cell(stage["parameters"]),
+                     pct(stage["sparsity"]), cell(stage["size_bytes"]), cell(stage["gzip_bytes"])]
+                    for stage in doc["digits_stages"]])]
+
+
+def line_fit(fit: Doc, y_unit: str, x_unit: str, per: float = 1) -> str:
+    return (f"{per * fit['slope']:.3g} {y_unit} per {x_unit} + {fit['intercept']:,.0f} {y_unit} "
+            f"(least squares over {fit['points']} points, R² {fit['r_squared']})")
+
+
+def cell(value: Any) -> str:
+    return "–" if value is None else str(value)
 
 
 def load_average(doc: Doc) -> str:
@@ -172,8 +212,10 @@ def provenance(doc: Doc, path: Path) -> str:
     date = doc.get("date") or time.strftime("%Y-%m-%d %H:%M UTC (file time)", time.gmtime(path.stat().st_mtime))
     command = doc.get("command")
     command = " ".join(command) if isinstance(command, list) else command
+    plot = path.with_suffix(".png")
     return (f"*{cpu}, {cores} cores; {date}; {load_average(doc)}"
-            + (f"; `{command}`" if command else "") + f"; [JSON](bench/results/{path.name}).*")
+            + (f"; `{command}`" if command else "") + f"; [JSON](bench/results/{path.name})"
+            + (f", [plot](bench/results/{plot.name})" if plot.exists() else "") + ".*")
 
 
 def section() -> str:
@@ -200,6 +242,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the README is out of date; write nothing")
     args = parser.parse_args()
+    if not args.check:
+        draw_all(RESULTS)  # first: the README links only plots that exist
     current = README.read_text()
     updated = rewritten(current)
     if args.check:
