@@ -228,7 +228,6 @@ def _staging_beside(out_dir: Path) -> Iterator[Path]:
 
 
 def _verify(path: Path, release: Release, target: Target, conversion, inputs, cache) -> dict[str, Any]:
-    from edgebuild.verify.checks import read_artifact
     from edgebuild.verify.gate import AccuracyLimits, verify_model
     from edgebuild.verify.measurement import measure_cached
 
@@ -236,7 +235,7 @@ def _verify(path: Path, release: Release, target: Target, conversion, inputs, ca
     started = time.perf_counter()
     data, float_metrics = release.dataset, release.float_metrics
     limits = AccuracyLimits(release.limits.min_accuracy, float_metrics["accuracy"], release.limits.max_drop_from_float)
-    measurement = measure_cached(read_artifact(path), conversion.model_bytes, target.profile.latency.threads, data,
+    measurement = measure_cached(path, conversion.model_bytes, target.profile.latency.threads, data,
                                  cache, release.versions)
     verification = verify_model(path, target.profile, data=(data.x_test, data.y_test), limits=limits,
                                 measured_run=measurement.run)

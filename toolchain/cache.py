@@ -16,7 +16,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from filelock import FileLock
 
@@ -111,17 +111,6 @@ class StageCache:
         finally:
             if scratch.exists():
                 shutil.rmtree(scratch, ignore_errors=True)
-
-    def json_cached(self, key: str, stage: str, compute: Callable[[], Any]) -> tuple[Any, bool]:
-        """(result, cached): a stage whose output is one JSON document, read from its entry or computed
-        and stored. Only a result `compute` returns is stored: an exception leaves no entry."""
-        with self.locked(key):
-            found = self.read_json(key)
-            if found is not None:
-                return found, True
-            result = compute()
-            self.write_json(key, stage, result)
-            return result, False
 
     def read_json(self, key: str) -> Any | None:
         entry = self.lookup(key)

@@ -18,7 +18,6 @@ def fit_inputs(recipe, target, input_shape: tuple[int, int, int], num_classes: i
     from edgebuild.verify import checks
     from edgebuild.verify.host import describe_host
 
-    host = describe_host()
     return {"stage": "fit", "code": code_version(fit.__file__, fit_predict.__file__, fit_split.__file__,
                                                   students.__file__, tflite.__file__, checks.__file__),
             "recipe": recipe.name, "seed": recipe.seed, "student": recipe.student.model_dump(mode="json"),
@@ -26,7 +25,7 @@ def fit_inputs(recipe, target, input_shape: tuple[int, int, int], num_classes: i
             "prune": _dump(recipe.prune), "cluster": _dump(recipe.cluster),
             "profile_sha256": file_sha256(target.profile_path), "precision": target.precision,
             "io_dtype": target.io_dtype, "input_shape": list(input_shape), "num_classes": num_classes,
-            "versions": training_versions(versions), "host": [host.cpu_model, host.logical_cores]}
+            "versions": training_versions(versions), "host": describe_host().identity()}
 
 
 def choose_students_cached(recipe, recipe_path: Path, targets: Sequence, input_shape: tuple[int, int, int],
@@ -37,12 +36,13 @@ def choose_students_cached(recipe, recipe_path: Path, targets: Sequence, input_s
     for target, target_inputs in zip(targets, inputs):
         cache.index.record(fit_scope(recipe.name, target.profile.name), target_inputs)
     documents = [cache.read_json(key) for key in keys]
-    missing = [index for index, document in enumerate(documents) if document is None]
+    results = [(fit.FitResult.from_dict(document), True) if document is not None else None for document in documents]
+    missing = [index for index, result in enumerate(results) if result is None]
     predicted = fit.choose_students(recipe, recipe_path, [targets[i] for i in missing], input_shape, num_classes)
     for index, result in zip(missing, predicted):
         cache.write_json(keys[index], "fit", result.as_dict())
-        documents[index] = result.as_dict()
-    return [(fit.FitResult.from_dict(document), index not in missing) for index, document in enumerate(documents)]
+        results[index] = (result, False)
+    return results
 
 
 def fit_scope(recipe_name: str, profile_name: str) -> str:

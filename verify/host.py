@@ -17,6 +17,10 @@ class HostInfo:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def identity(self) -> list[Any]:
+        """What makes a timing taken here comparable: cache keys of measured results include it."""
+        return [self.cpu_model, self.logical_cores]
+
 
 def describe_host() -> HostInfo:
     return HostInfo(_cpu_model(), _usable_cores(), _available_memory_bytes())

@@ -22,7 +22,7 @@ import numpy as np
 from edgebuild.on_device_bench import local
 from edgebuild.toolchain.cache import StageCache, cache_key, code_version
 from edgebuild.verify import child_run
-from edgebuild.verify.checks import Artifact, Check
+from edgebuild.verify.checks import Check, read_artifact
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 from edgebuild.verify.host import describe_host
@@ -41,34 +41,34 @@ class Measurement:
                       "runtime version and host"}
 
 
-def measure_cached(artifact: Artifact, model_bytes: bytes, threads: int, dataset, cache: StageCache,
+def measure_cached(path: Path, model_bytes: bytes, threads: int, dataset, cache: StageCache,
                    versions: dict) -> Measurement:
+    """The measurement of the artifact at `path`, whose converted model (without metadata) is `model_bytes`."""
     key = cache_key(_inputs(model_bytes, threads, dataset, versions))
     with cache.locked(key):
         stored = cache.read_json(key)
         if stored is not None:
-            stored["report"]["model"]["path"] = str(artifact.path)
+            stored["report"]["model"]["path"] = str(path)
             run = ChildRun(stored["report"], tuple(Check(**check) for check in stored["checks"]))
             return Measurement(run, stored["accuracy_all_data"], key, True)
-        run = run_model(artifact, threads=threads, data=(dataset.x_test, dataset.y_test), runs=DEFAULT_RUNS,
-                        min_seconds=DEFAULT_MIN_SECONDS, timeout_s=DEFAULT_TIMEOUT_S,
+        run = run_model(read_artifact(path), threads=threads, data=(dataset.x_test, dataset.y_test),
+                        runs=DEFAULT_RUNS, min_seconds=DEFAULT_MIN_SECONDS, timeout_s=DEFAULT_TIMEOUT_S,
                         available_memory_bytes=describe_host().available_memory_bytes)
         if run.report is None:
             return Measurement(run, None, key, False)
-        all_data = _all_data_accuracy(artifact.path, dataset)
+        all_data = _all_data_accuracy(path, dataset)
         cache.write_json(key, "measure", {"report": run.report, "checks": [asdict(check) for check in run.checks],
                                           "accuracy_all_data": all_data})
         return Measurement(run, all_data, key, False)
 
 
 def _inputs(model_bytes: bytes, threads: int, dataset, versions: dict) -> dict[str, Any]:
-    host = describe_host()
     data = hashlib.sha256(np.ascontiguousarray(dataset.x_test).tobytes() + dataset.y_test.tobytes())
     return {"stage": "measure", "code": code_version(__file__, child_run.__file__, local.__file__),
             "model_sha256": hashlib.sha256(model_bytes).hexdigest(), "data_sha256": dataset.sha256,
             "test_split_sha256": data.hexdigest(), "threads": threads, "runs": DEFAULT_RUNS,
             "min_seconds": DEFAULT_MIN_SECONDS,
-            "host": [host.cpu_model, host.logical_cores],
+            "host": describe_host().identity(),
             "versions": {name: versions.get(name) for name in ("ai-edge-litert", "numpy", "edgebuild")}}
 
 

@@ -24,7 +24,7 @@ RUNNER_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REMOTE_PACKAGE_NAME = "on_device_bench"
 DEFAULT_REMOTE_PYTHON = "python3"
 # mktemp, not a name made up here: /tmp on a board is shared, and mktemp creates the directory
-# owner-only and atomically.
+# owner-only and atomically. The trailing X's are mktemp's template, replaced by random characters.
 _MAKE_REMOTE_DIR = 'mktemp -d "${TMPDIR:-/tmp}/edgebuild-bench.XXXXXX"'
 _CLEANUP_TIMEOUT_S = 30.0
 _SSH_CONNECTION_FAILED = 255
