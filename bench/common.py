@@ -28,7 +28,7 @@ def _cpuinfo() -> list[str]:
 
 def save(name: str, results: dict[str, Any]) -> Path:
     """bench/results/<name>.json with the machine, versions and command beside the numbers."""
-    from edgebuild.tfenv import tool_versions
+    from edgebuild.base.tfenv import tool_versions
 
     document = {"benchmark": name, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
                 "versions": tool_versions(), "command": " ".join([Path(sys.executable).name, *sys.argv]),

@@ -38,19 +38,16 @@ def fit_wall_seconds() -> dict:
 
 
 def choices_per_profile() -> dict:
-    from edgebuild.build import load_targets
-    from edgebuild.toolchain.fit import NoCandidateFits, choose_student
-    from edgebuild.toolchain.data import read_source
+    from edgebuild.app.build import recipe_context
+    from edgebuild.app.fit import predict_fit
+    from edgebuild.app.pipeline import walk
 
-    recipe, recipe_path, targets = load_targets(RECIPE, ["all"])
-    raw = read_source(recipe.data.source)
-    input_shape = (*recipe.data.input_size, raw.images.shape[-1])
+    with tempfile.TemporaryDirectory(prefix="edgebuild-bench-") as cache:
+        ctx = recipe_context(RECIPE, ["all"], cache_root=Path(cache))
+        dataset = walk(ctx, until="data").runs[ctx.targets[0].name].output("data")
     choices = {}
-    for target in targets:
-        try:
-            result = choose_student(recipe, recipe_path, target, input_shape, len(raw.class_names))
-        except NoCandidateFits as nothing_fits:
-            result = nothing_fits.result
+    for target in ctx.targets:
+        result = predict_fit(ctx.recipe, target, dataset.input_shape, dataset.num_classes, ctx.versions)
         choices[target.profile.name] = {"chosen": result.chosen, "precision": result.precision,
                                         "candidates": [c.as_dict() for c in result.candidates]}
     return choices
@@ -63,7 +60,8 @@ def build_candidate(folder: Path, name: str, student: dict) -> dict:
 
 
 def main() -> None:
-    from edgebuild.toolchain.fit import fit_recipe, predicted_vs_measured
+    from edgebuild.app.build import fit_recipe
+    from edgebuild.app.fit import predicted_vs_measured
 
     fit_seconds = fit_wall_seconds()
     choices = choices_per_profile()

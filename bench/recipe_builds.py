@@ -24,7 +24,7 @@ OPEN_GATES = {"distill.max_accuracy_drop": 1.0, "prune.max_accuracy_drop": 1.0, 
 def recipe_copy(path: Path, settings: dict[str, Any]) -> Path:
     """Writes the bundled recipe to `path` with `settings` (dotted keys: `data.source`, `student`)
     and OPEN_GATES applied; the copy keeps the name, so its report lands where the bundled one's does."""
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
 
     _, bundled = load_recipe(RECIPE)
     document = yaml.safe_load(bundled.read_text())

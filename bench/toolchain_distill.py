@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 from common import save
-from toolchain_recipe import one_student_recipe
-
-from edgebuild import tfenv
+from toolchain_recipe import one_student_context, with_section
 
 KINDS = ("none", "response", "feature")
 
@@ -32,9 +32,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
 
-    recipe, base_dir = one_student_recipe(args.recipe, args.student)
     load_before = os.getloadavg()
-    runs = [compare_kinds(recipe, base_dir, seed) for seed in args.seeds]
+    with tempfile.TemporaryDirectory(prefix="toolchain-distill-") as cache:
+        ctx = one_student_context(args.recipe, args.student, Path(cache))
+        runs = [compare_kinds(ctx, seed) for seed in args.seeds]
+    recipe = ctx.recipe
     path = save("toolchain_distill", {
         "recipe": recipe.name,
         "teacher": recipe.teacher.model_dump(mode="json"),
@@ -49,35 +51,20 @@ def main() -> None:
     print(path)
 
 
-def compare_kinds(recipe, base_dir, seed: int, kinds: tuple[str, ...] = KINDS) -> dict:
-    """One seed: the teacher once, then the same student distilled with each of `kinds`."""
-    from edgebuild.events import Events
-    from edgebuild.toolchain import distill, teacher
-    from edgebuild.toolchain.data import load_dataset
-    from edgebuild.toolchain.stage import StageContext, Upstream
-    from edgebuild.toolchain.training import accuracy
+def compare_kinds(ctx, seed: int, kinds: tuple[str, ...] = KINDS) -> dict:
+    """One seed: the same student trained through the pipeline once per distillation kind. The teacher
+    (and its soft targets) are the same stage for every kind, so they train once and are then cached."""
+    from edgebuild.app.pipeline import walk
 
-    tfenv.tensorflow(seed)
-    data = recipe.data
-    dataset = load_dataset(data.source, data.input_size, validation_fraction=data.validation_fraction,
-                           test_fraction=data.test_fraction, seed=seed, base_dir=base_dir)
-    ctx = StageContext(recipe, dataset, seed, Events(), base_dir)
-    trained_teacher, teacher_seconds = _timed(lambda: teacher.train(ctx, Upstream()))
-    run = {"seed": seed, "teacher": {"accuracy": accuracy(trained_teacher, dataset.x_test, dataset.y_test),
-                                     "train_seconds": teacher_seconds}}
-    for kind in kinds:  # each distill.train starts from the seed: the same initial student weights
-        variant = recipe.model_copy(update={"distill": recipe.distill.model_copy(update={"kind": kind})})
-        student_ctx = StageContext(variant, dataset, seed, Events(), base_dir)
-        student, seconds = _timed(lambda: distill.train(student_ctx, Upstream(teacher=trained_teacher)))
-        run[kind] = {"accuracy": accuracy(student, dataset.x_test, dataset.y_test),
-                     "accuracy_all_data": accuracy(student, dataset.x_all, dataset.y_all), "train_seconds": seconds}
+    run: dict = {"seed": seed}
+    for kind in kinds:  # each distill stage starts from the seed: the same initial student weights
+        variant = with_section(replace(ctx, seed=seed), distill={**ctx.recipe.distill.model_dump(), "kind": kind})
+        upstream = walk(variant, until="distill").runs["android-flagship"]
+        teacher, student = upstream.output("teacher").metrics, upstream.output("distill").metrics
+        run.setdefault("teacher", {"accuracy": teacher["accuracy"], "train_seconds": teacher["train_seconds"]})
+        run[kind] = {"accuracy": student["accuracy"], "accuracy_all_data": student["accuracy_all_data"],
+                     "train_seconds": student["train_seconds"]}
     return run
-
-
-def _timed(work):
-    started = time.perf_counter()
-    result = work()
-    return result, round(time.perf_counter() - started, 2)
 
 
 def summary(runs: list[dict], kinds: tuple[str, ...] = KINDS) -> dict:

@@ -26,11 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from dataclasses import replace
+
 import numpy as np
 from common import save
-from toolchain_recipe import one_student_recipe
+from toolchain_recipe import one_student_context, with_section
 
-from edgebuild import tfenv
+from edgebuild.base import tfenv
 
 CLUSTER = {"number_of_clusters": 16, "centroid_init": "kmeans_plus_plus",
            "training": {"epochs": 4, "batch_size": 32, "learning_rate": 0.0003}}
@@ -43,11 +45,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args()
 
-    recipe, base_dir = one_student_recipe(args.recipe, args.student)
-    recipe = recipe.model_validate({**recipe.model_dump(), "cluster": CLUSTER})
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="toolchain-quantization-") as scratch:
-        runs = [_seed_run(recipe, base_dir, seed, Path(scratch)) for seed in args.seeds]
+        ctx = with_section(one_student_context(args.recipe, args.student, Path(scratch) / "cache"), cluster=CLUSTER)
+        runs = [_seed_run(replace(ctx, seed=seed), Path(scratch)) for seed in args.seeds]
+    recipe = ctx.recipe
     path = save("toolchain_quantization", {
         "recipe": recipe.name,
         "prune": recipe.prune.model_dump(mode="json"),
@@ -61,56 +63,50 @@ def main() -> None:
     print(path)
 
 
-def _seed_run(recipe, base_dir, seed: int, scratch: Path) -> dict:
-    from edgebuild.events import Events
-    from edgebuild.toolchain import cluster, distill, prune, teacher
-    from edgebuild.toolchain.data import load_dataset
-    from edgebuild.toolchain.stage import StageContext, Upstream
-    from edgebuild.toolchain.training import accuracy
+def _seed_run(ctx, scratch: Path) -> dict:
+    """teacher → distill → prune → cluster through the pipeline, then each variant from copies of its
+    float students, converted and measured alike."""
+    from edgebuild.app.pipeline import walk
 
-    tfenv.tensorflow(seed)
-    data = recipe.data
-    dataset = load_dataset(data.source, data.input_size, validation_fraction=data.validation_fraction,
-                           test_fraction=data.test_fraction, seed=seed, base_dir=base_dir)
-    without_cluster = recipe.model_copy(update={"cluster": None})
-    ctx = StageContext(without_cluster, dataset, seed, Events(), base_dir)
-    trained_teacher = teacher.train(ctx, Upstream())
-    pruned = prune.train(ctx, Upstream(previous=distill.train(ctx, Upstream(teacher=trained_teacher))))
-    cluster_ctx = StageContext(recipe, dataset, seed, Events(), base_dir)
-    clustered = cluster.train(cluster_ctx, Upstream(previous=_copy(ctx, pruned)))
-    float_models = {"pruned": pruned, "pruned_clustered": clustered}
-    run = {"seed": seed, "float": {name: {"accuracy": accuracy(model, dataset.x_test, dataset.y_test),
-                                          "accuracy_all_data": accuracy(model, dataset.x_all, dataset.y_all)}
+    upstream = walk(with_section(ctx, qat=None), until="cluster").runs["android-flagship"]
+    dataset, seed = upstream.output("data"), ctx.seed
+    pruned, clustered = upstream.output("prune").load(), upstream.output("cluster").load()
+    float_models = {"pruned": upstream.output("prune"), "pruned_clustered": upstream.output("cluster")}
+    run = {"seed": seed, "float": {name: {"accuracy": model.metrics["accuracy"],
+                                          "accuracy_all_data": model.metrics["accuracy_all_data"]}
                                    for name, model in float_models.items()}}
     variants = {
-        "ptq": lambda: _copy(ctx, pruned),
-        "pqat": lambda: _qat(ctx, pruned, seed, pruned=True, clustered=False),
-        "qat_plain": lambda: _qat(ctx, pruned, seed, pruned=False, clustered=False),
-        "cluster_ptq": lambda: _copy(ctx, clustered),
-        "pcqat": lambda: _qat(ctx, clustered, seed, pruned=True, clustered=True),
-        "cluster_qat_plain": lambda: _qat(ctx, clustered, seed, pruned=False, clustered=False),
+        "ptq": lambda: _copy(ctx, dataset, pruned),
+        "pqat": lambda: _qat(ctx, dataset, pruned, pruned=True, clustered=False),
+        "qat_plain": lambda: _qat(ctx, dataset, pruned, pruned=False, clustered=False),
+        "cluster_ptq": lambda: _copy(ctx, dataset, clustered),
+        "pcqat": lambda: _qat(ctx, dataset, clustered, pruned=True, clustered=True),
+        "cluster_qat_plain": lambda: _qat(ctx, dataset, clustered, pruned=False, clustered=False),
     }
-    run["int8"] = {name: _measure(make(), dataset, recipe, seed, scratch / f"{seed}-{name}")
+    run["int8"] = {name: _measure(make(), dataset, ctx.recipe, seed, scratch / f"{seed}-{name}")
                    for name, make in variants.items()}
     return run
 
 
-def _copy(ctx, model):
+def _copy(ctx, dataset, model):
     from edgebuild.toolchain.distill import new_student
+    from edgebuild.toolchain.training_stage import standalone_job
 
-    copy = new_student(ctx)
+    copy = new_student(standalone_job(ctx, dataset, ctx.recipe.student))
     copy.set_weights(model.get_weights())
     return copy
 
 
-def _qat(ctx, source, seed: int, *, pruned: bool, clustered: bool):
+def _qat(ctx, dataset, source, *, pruned: bool, clustered: bool):
     from edgebuild.toolchain.qat import quantization_aware
     from edgebuild.toolchain.training import fit, sparse_categorical_loss
+    from edgebuild.toolchain.training_stage import standalone_job
 
-    tfenv.tensorflow(seed)
-    model = quantization_aware(_copy(ctx, source), pruned=pruned, clustered=clustered)
-    fit(model, ctx.dataset.x_train, ctx.dataset.y_train, ctx.recipe.qat.training, sparse_categorical_loss(), ctx,
-        "qat")
+    copy = _copy(ctx, dataset, source)
+    tfenv.tensorflow(ctx.seed)
+    model = quantization_aware(copy, pruned=pruned, clustered=clustered)
+    fit(model, dataset.x_train, dataset.y_train, ctx.recipe.qat.training, sparse_categorical_loss(),
+        standalone_job(ctx, dataset, ctx.recipe.student), "qat")
     return model
 
 

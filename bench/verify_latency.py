@@ -41,7 +41,8 @@ import numpy as np
 from common import save
 from tflite_runtime_venv import tflite_runtime_python
 
-from edgebuild import on_device_bench, tfenv
+from edgebuild import on_device_bench
+from edgebuild.base import tfenv
 
 LITERT_BENCHMARK = Path(find_spec("ai_edge_litert").submodule_search_locations[0]) / "tools" / "benchmark_litert_model.py"
 RUNNER_SOURCE = Path(on_device_bench.__file__).resolve().parent

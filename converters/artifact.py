@@ -1,95 +1,63 @@
-"""The conversion stage: convert a model source for one precision (cached), stamp metadata."""
+"""The facts about a .tflite that need no interpreter: size, gzip size, precision, arena, tensors."""
 
 from __future__ import annotations
 
-import time
+import gzip
+import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import numpy as np
+from edgebuild.base.errors import BadInput
+from edgebuild.converters.arena import arena_estimate_bytes
+from edgebuild.converters.flatbuffer import ModelInfo, read_model
+from edgebuild.converters.precision import detect_precision
 
-from edgebuild.converters import tflite
-from edgebuild.converters.export import ModelSource, exported_cached
-from edgebuild.converters.flatbuffer import read_model
-from edgebuild.converters.metadata import add_json_metadata
-from edgebuild.events import Events
-from edgebuild.toolchain.cache import StageCache, cache_key, code_version
-from edgebuild.toolchain.pipeline import training_versions
-
-MODEL_FILE = "model.tflite"
+_MAC_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Where the representative dataset comes from: a seeded draw of `samples` training images."""
-
-    x_train: np.ndarray
-    samples: int
-    seed: int
-
-    def images(self) -> np.ndarray:
-        return tflite.representative_images(self.x_train, self.samples, self.seed)
-
-
-@dataclass(frozen=True)
-class Conversion:
-    model_bytes: bytes
+class Artifact:
+    path: Path
+    info: ModelInfo
+    gzip_bytes: int
     precision: str
-    io_dtype: str
-    key: str
-    cached: bool
-    seconds: float
-    weight_sparsity: float  # zeros in CONV_2D/FULLY_CONNECTED weight buffers, counted in the flatbuffer
-    inputs: dict
-    source_stage: str
+    arena_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path), "sha256": self.info.sha256, "size_bytes": self.info.size_bytes,
+            "gzip_bytes": self.gzip_bytes, "precision": self.precision, "parameters": self.info.parameter_count,
+            "ops": self.info.op_counts,
+            "inputs": [_tensor_dict(t) for t in self.info.inputs],
+            "outputs": [_tensor_dict(t) for t in self.info.outputs],
+        }
 
 
-def convert_cached(source: ModelSource, precision: str, io_dtype: str, calibration: Calibration,
-                   cache: StageCache, versions: dict, scope: str, events: Events) -> Conversion:
-    """The .tflite for `source` at `precision`, from the cache or converted from its (cached) SavedModel."""
-    inputs = conversion_inputs(source.key, precision, io_dtype, calibration.samples, calibration.seed, versions)
-    key = cache_key(inputs)
-    events.emit("stage_started", stage="convert", precision=precision, key=key)
-    started = time.perf_counter()
-    with cache.locked(key):
-        entry = cache.lookup(key)
-        if entry is None:
-            saved_model = exported_cached(source, cache, events)
-            model_bytes = tflite.convert(saved_model, precision, io_dtype, calibration.images())
-            with cache.produce(key, "convert") as scratch:
-                (scratch / MODEL_FILE).write_bytes(model_bytes)
-        else:
-            model_bytes = (entry / MODEL_FILE).read_bytes()
-    cache.index.record(scope, inputs)
-    seconds = time.perf_counter() - started
-    events.emit("stage_cached" if entry else "stage_finished", stage="convert", key=key, seconds=seconds)
-    return Conversion(model_bytes, precision, io_dtype, key, entry is not None, seconds,
-                      weight_sparsity(model_bytes), inputs, source.stage)
+def read_artifact(path: Path) -> Artifact:
+    """Parse a model file; an unusable one raises BadInput (exit 2)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read model: {error.strerror or error}") from None
+    info = read_model(data, source=str(path))
+    gzip_bytes = len(gzip.compress(data, compresslevel=9, mtime=0))
+    return Artifact(Path(path), info, gzip_bytes, detect_precision(info), arena_estimate_bytes(info))
 
 
-def conversion_inputs(source_key: str, precision: str, io_dtype: str, samples: int, seed: int,
-                      versions: dict) -> dict:
-    """What a conversion depends on; its hash is the convert stage's cache key."""
-    return {"stage": "convert", "code": code_version(tflite.__file__), "upstream": source_key, "precision": precision,
-            "io_dtype": io_dtype, "representative_samples": samples, "seed": seed,
-            "versions": training_versions(versions)}
+def multiply_accumulates(info: ModelInfo) -> int:
+    """MACs of one inference: convolutions and fully connected layers; element-wise ops and pooling add none."""
+    total = 0
+    for op in info.ops:
+        if op.name not in _MAC_OPS or len(op.inputs) < 2:
+            continue
+        outputs = math.prod(info.tensors[op.outputs[0]].shape)
+        weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
+        per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
+        total += outputs * math.prod(per_output)
+    return total
 
 
-def weight_sparsity(model_bytes: bytes) -> float:
-    weights = [array for _, array in read_model(model_bytes).weights()]
-    total = sum(array.size for array in weights)
-    return float(sum(np.count_nonzero(array == 0) for array in weights) / total) if total else 0.0
-
-
-def with_metadata(model_bytes: bytes, dataset, provenance: dict) -> bytes:
-    """Labels, layout, normalization and provenance inside the file, so an app can read how to feed it.
-
-    Provenance holds names, hashes and versions only: no paths and no clock, so two builds of the
-    same inputs stay byte-identical.
-    """
-    document = {
-        "labels": list(dataset.class_names),
-        "input": {"layout": "NHWC", "shape": [1, *dataset.input_shape],
-                  "normalization": dataset.normalization.as_dict()},
-        "provenance": provenance,
-    }
-    return add_json_metadata(model_bytes, document)
+def _tensor_dict(tensor) -> dict[str, Any]:
+    return {"name": tensor.name, "shape": list(tensor.shape), "dtype": tensor.dtype,
+            "quantization": tensor.quantization}

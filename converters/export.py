@@ -10,39 +10,31 @@ gives the same bytes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgebuild.events import Events
-from edgebuild.toolchain.cache import StageCache, cache_key, code_version
+from edgebuild.base.stage import Stage, Upstream
 
 SAVED_MODEL = "saved_model"
 
 
 @dataclass(frozen=True)
-class ModelSource:
-    """A trained Keras model to convert: what made it, the cache key of that, and a loader."""
+class ExportStage(Stage[None]):
+    """`source` names the upstream stage whose model is exported; the SavedModel is the entry's
+    `saved_model/` folder (`upstream.entry("export")`)."""
 
-    stage: str  # a training stage ("qat", "distill", ...) or "keras_file" for a model the user trained
-    key: str
-    load: Callable[[], Any]  # called only when the export is not cached
+    source: str
+    name = "export"
 
+    def key_inputs(self, upstream: Upstream) -> dict[str, Any]:
+        return {"upstream": {self.source: upstream.key(self.source)}}
 
-def exported_cached(source: ModelSource, cache: StageCache, events: Events) -> Path:
-    """The cache entry's SavedModel folder for `source`, exporting it on first use."""
-    key = cache_key({"stage": "export", "code": code_version(__file__), "upstream": source.key})
-    with cache.locked(key):
-        entry = cache.lookup(key)
-        if entry is None:
-            started = time.perf_counter()
-            with cache.produce(key, "export") as scratch:
-                export_saved_model(source.load(), scratch / SAVED_MODEL)
-            events.emit("stage_finished", stage="export", key=key, seconds=time.perf_counter() - started)
-            entry = cache.lookup(key)
-    return entry / SAVED_MODEL
+    def run(self, upstream: Upstream, scratch: Path) -> None:
+        export_saved_model(upstream.output(self.source).load(), scratch / SAVED_MODEL)
+
+    def load(self, upstream: Upstream, entry: Path) -> None:
+        return None
 
 
 def export_saved_model(model, folder: Path) -> None:

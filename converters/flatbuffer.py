@@ -18,7 +18,7 @@ from os import PathLike
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
 
 FILE_IDENTIFIER = b"TFL3"  # bytes 4:8 of every .tflite
 # Buffer.offset 0 means "data inline"; 1 is the converter's placeholder while it serializes;
@@ -177,6 +177,15 @@ def unpack_model(data: bytes, source: str = "model") -> schema.ModelT:
     read_model(data, source)
     with _refusing_malformed(source):
         return schema.ModelT.InitFromPackedBuf(data, 0)
+
+
+def pack_model(model: schema.ModelT) -> bytes:
+    """The object-API model as a .tflite flatbuffer (the inverse of unpack_model)."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
 
 
 @contextmanager

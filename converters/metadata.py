@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
-import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
-from edgebuild.converters.flatbuffer import FILE_IDENTIFIER, FIRST_EXTERNAL_OFFSET, read_model, unpack_model
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
+from edgebuild.converters.flatbuffer import FIRST_EXTERNAL_OFFSET, pack_model, read_model, unpack_model
 
 EDGEBUILD_METADATA_NAME = "edgebuild"
 # Trailing data moves by a multiple of this, so whatever alignment it had, it keeps.
@@ -27,6 +27,26 @@ def add_metadata(model_bytes: bytes, entries: dict[str, bytes]) -> bytes:
     for name in sorted(entries):
         _set_entry(model, name, bytes(entries[name]))
     return _pack_with_external_data(model, model_bytes)
+
+
+def with_metadata(model_bytes: bytes, labels: Sequence[str], input_shape: Sequence[int], normalization: dict,
+                  provenance: dict) -> bytes:
+    """Labels, layout, normalization and provenance inside the file, so an app can read how to feed it.
+
+    Provenance holds names, hashes and versions only: no paths and no clock, so two builds of the
+    same inputs stay byte-identical.
+    """
+    document = {"labels": list(labels),
+                "input": {"layout": "NHWC", "shape": [1, *input_shape], "normalization": normalization},
+                "provenance": provenance}
+    return add_json_metadata(model_bytes, document)
+
+
+def provenance(source_kind: str, name: str, target, seed: int, inputs: dict, versions: dict) -> dict:
+    """What made an artifact: the recipe (or model), the target (a config.targets.Target), the input
+    hashes and the tool versions; `edgebuild fit` predicts the entry's size from the same fields."""
+    return {source_kind: name, "profile": target.name, "precision": target.precision, "io_dtype": target.io_dtype,
+            "seed": seed, "inputs": inputs, "versions": versions}
 
 
 def read_metadata(model_bytes: bytes) -> dict[str, bytes]:
@@ -89,7 +109,7 @@ def _pack_with_external_data(model: schema.ModelT, original: bytes) -> bytes:
     chosen so each offset keeps its alignment.
     """
     references = _file_offset_references(model)
-    packed = _pack(model)
+    packed = pack_model(model)
     if not references:
         return packed
     old_start = min(getattr(holder, attribute) for holder, attribute in references)
@@ -97,7 +117,7 @@ def _pack_with_external_data(model: schema.ModelT, original: bytes) -> bytes:
     for holder, attribute in references:
         setattr(holder, attribute, getattr(holder, attribute) + new_start - old_start)
     # The offsets are fixed-width fields, non-zero in both packs, so the length cannot change.
-    packed = _pack(model)
+    packed = pack_model(model)
     return packed + bytes(new_start - len(packed)) + original[old_start:]
 
 
@@ -113,9 +133,3 @@ def _file_offset_references(model: schema.ModelT) -> list[tuple[object, str]]:
             if operator.largeCustomOptionsOffset >= FIRST_EXTERNAL_OFFSET
         ]
     return references
-
-
-def _pack(model: schema.ModelT) -> bytes:
-    builder = flatbuffers.Builder(0)
-    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
-    return bytes(builder.Output())

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild.errors import GateFailed
+from edgebuild.base.errors import GateFailed
+from edgebuild.config.precisions import PRECISIONS
 
 
 def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.ndarray:
@@ -24,20 +25,23 @@ def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.nd
 
 
 def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.ndarray | None) -> bytes:
-    """Convert an exported SavedModel; `io_dtype` applies to integer precisions only."""
-    from edgebuild.tfenv import tensorflow
+    """Convert an exported SavedModel as the precision's registry entry says; `io_dtype` applies to
+    integer I/O only (a float32 I/O dtype keeps the converter's float inputs and outputs)."""
+    from edgebuild.base.tfenv import tensorflow
 
     tf = tensorflow()
+    spec = PRECISIONS.get(precision)
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
-    if precision != "float32":
+    if spec.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if precision == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if precision == "int8":
-        converter.representative_dataset = _batches(calibration)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        if io_dtype != "float32":
-            converter.inference_input_type = converter.inference_output_type = tf.as_dtype(io_dtype)
+    if spec.supported_types:
+        converter.target_spec.supported_types = [tf.as_dtype(name) for name in spec.supported_types]
+    if spec.supported_ops:
+        converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, name) for name in spec.supported_ops]
+    if spec.needs_calibration:
+        converter.representative_dataset = _batches(calibration, precision)
+    if io_dtype != "float32":
+        converter.inference_input_type = converter.inference_output_type = tf.as_dtype(io_dtype)
     try:
         return converter.convert()
     except Exception as error:  # the converter raises ConverterError and friends; all mean "cannot convert"
@@ -60,9 +64,10 @@ def _failure_reason(error: Exception) -> str:
     return (text.strip().splitlines() or [error.__class__.__name__])[0][:300]
 
 
-def _batches(calibration: np.ndarray | None):
+def _batches(calibration: np.ndarray | None, precision: str):
     if calibration is None or len(calibration) == 0:
-        raise GateFailed("conversion to int8 needs a representative dataset (convert.representative_samples > 0)")
+        raise GateFailed(f"conversion to {precision} needs a representative dataset "
+                         "(convert.representative_samples > 0)")
 
     def generate():
         for image in calibration:

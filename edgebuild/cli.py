@@ -12,7 +12,7 @@ import sys
 import click
 
 from edgebuild import __version__
-from edgebuild.errors import EdgebuildError
+from edgebuild.base.errors import EdgebuildError
 
 COMMANDS = {
     "bench": "edgebuild.commands.bench:command",
@@ -25,6 +25,7 @@ COMMANDS = {
     "plan": "edgebuild.commands.plan:command",
     "profiles": "edgebuild.commands.catalog:profiles",
     "recipes": "edgebuild.commands.catalog:recipes",
+    "schema": "edgebuild.commands.schema:group",
 }
 
 

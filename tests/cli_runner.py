@@ -18,9 +18,10 @@ class CliResult:
 
 
 def run_edgebuild(*args: str, cwd: Path, cache: Path | None = None, timeout: float = 900,
-                  preexec_fn: Callable[[], None] | None = None) -> CliResult:
-    """`preexec_fn` runs in the child before edgebuild starts (resource limits, signal dispositions)."""
-    env = {**os.environ, "EDGEBUILD_CACHE": str(cache or cwd / "cache")}
+                  preexec_fn: Callable[[], None] | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """`preexec_fn` runs in the child before edgebuild starts (resource limits, signal dispositions);
+    `env` replaces the environment (EDGEBUILD_CACHE is set either way)."""
+    env = {**(env or os.environ), "EDGEBUILD_CACHE": str(cache or cwd / "cache")}
     finished = subprocess.run([sys.executable, "-m", "edgebuild", *args], cwd=cwd, env=env, capture_output=True,
                               text=True, timeout=timeout, preexec_fn=preexec_fn)
     return CliResult(finished.returncode, finished.stdout, finished.stderr)

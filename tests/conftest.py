@@ -25,3 +25,29 @@ def tiny_build(tmp_path_factory) -> Path:
     result = run_edgebuild("build", "tiny.yaml", "--profile", "android-flagship", "--out", "out", cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
     return root
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every report.json any test wrote validates against the committed schema; a test run whose
+    reports do not fails, naming them."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    from edgebuild.verify.report import committed_schema
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    validator = Draft202012Validator(committed_schema())
+    invalid = []
+    for path in factory.getbasetemp().rglob("report.json"):
+        try:
+            errors = [error.message for error in validator.iter_errors(json.loads(path.read_text()))]
+        except (OSError, ValueError) as error:
+            errors = [f"unreadable: {error}"]
+        if errors:
+            invalid.append(f"{path}: {errors[0]}")
+    if invalid:
+        session.config.get_terminal_writer().line("reports that do not validate:\n" + "\n".join(invalid), red=True)
+        session.exitstatus = 1

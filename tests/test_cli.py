@@ -10,7 +10,7 @@ import yaml
 
 from cli_runner import assert_one_line_error, run_edgebuild
 from edgebuild.cli import COMMANDS
-from edgebuild.profile import profile_names
+from edgebuild.config.profile import profile_names
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -35,7 +35,7 @@ def test_shown_profile_is_a_valid_profile_file(tmp_path):
     shown = run_edgebuild("profiles", "show", "raspberry-pi-4", cwd=tmp_path).stdout
     assert yaml.safe_load(shown)["name"] == "raspberry-pi-4"
     (tmp_path / "mine.yaml").write_text(shown)
-    from edgebuild.profile import load_profile
+    from edgebuild.config.profile import load_profile
 
     profile, _ = load_profile(str(tmp_path / "mine.yaml"))
     assert profile.name == "raspberry-pi-4"
@@ -44,7 +44,7 @@ def test_shown_profile_is_a_valid_profile_file(tmp_path):
 def test_shown_recipe_loads_as_a_file(tmp_path):
     shown = run_edgebuild("recipes", "show", "digits", cwd=tmp_path).stdout
     (tmp_path / "copy.yaml").write_text(shown)
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
 
     recipe, _ = load_recipe(str(tmp_path / "copy.yaml"))
     assert recipe.data.source == "sklearn:digits"

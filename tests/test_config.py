@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from edgebuild.errors import BadInput
-from edgebuild.profile import load_profile
-from edgebuild.recipe import load_recipe
+from edgebuild.base.errors import BadInput
+from edgebuild.config.profile import load_profile
+from edgebuild.config.recipe import load_recipe
 
 
 def _write(tmp_path, text: str, name: str = "r.yaml"):

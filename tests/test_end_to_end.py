@@ -39,7 +39,7 @@ def test_artifact_is_full_integer(tiny_build):
 def test_reported_accuracy_is_what_the_interpreter_measures(tiny_build):
     from ai_edge_litert.interpreter import Interpreter
 
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
     from edgebuild.toolchain.data import load_dataset
 
     folder, report = _outputs(tiny_build)
@@ -61,7 +61,8 @@ def test_reported_accuracy_is_what_the_interpreter_measures(tiny_build):
 
 def test_report_records_stages_versions_and_inputs(tiny_build):
     _, report = _outputs(tiny_build)
-    assert [s["name"] for s in report["stages"]] == ["teacher", "distill", "prune", "qat", "convert", "verify"]
+    assert [s["name"] for s in report["stages"]] == ["data", "teacher", "soft_targets", "distill", "prune", "qat",
+                                                     "export", "convert", "measure", "verify"]
     prune = next(s for s in report["stages"] if s["name"] == "prune")
     convert = next(s for s in report["stages"] if s["name"] == "convert")
     assert abs(prune["sparsity"] - convert["sparsity"]) <= 0.01
@@ -105,7 +106,7 @@ def test_unknown_recipe_exits_2_and_writes_nothing(tmp_path):
 
 
 def test_over_budget_profile_fails_the_gate_with_exit_1(tiny_build, tmp_path):
-    from edgebuild.profile import load_profile
+    from edgebuild.config.profile import load_profile
 
     _, path = load_profile("android-flagship")
     tight = path.read_text().replace("size_bytes: 16777216", "size_bytes: 1000")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebuild.profile import DeviceProfile, load_profile, profile_names
+from edgebuild.config.profile import DeviceProfile, load_profile, profile_names
 
 EXPECTED = {
     "android-budget",

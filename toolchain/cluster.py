@@ -12,31 +12,31 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild.errors import GateFailed
+from edgebuild.base.errors import GateFailed
 from edgebuild.toolchain.distill import new_student
-from edgebuild.toolchain.training import (StageContext, Upstream, fit, load_weights, reseed,
-                                          sparse_categorical_loss)
+from edgebuild.toolchain.context import TrainingJob
+from edgebuild.toolchain.training import fit, load_weights, reseed, sparse_categorical_loss
 
 
-def train(ctx: StageContext, upstream: Upstream):
+def train(job: TrainingJob):
     import tensorflow_model_optimization as tfmot
 
-    reseed(ctx)
-    config = ctx.recipe.cluster
+    reseed(job)
+    config = job.recipe.cluster
     clustering = tfmot.clustering.keras
     clustered = clustering.cluster_weights(
-        upstream.previous, number_of_clusters=config.number_of_clusters,
+        job.previous_model(), number_of_clusters=config.number_of_clusters,
         cluster_centroids_init=clustering.CentroidInitialization[config.centroid_init.upper()],
-        preserve_sparsity=ctx.recipe.prune is not None)
-    fit(clustered, ctx.dataset.x_train, ctx.dataset.y_train, config.training, sparse_categorical_loss(), ctx,
+        preserve_sparsity=job.recipe.prune is not None)
+    fit(clustered, job.dataset.x_train, job.dataset.y_train, config.training, sparse_categorical_loss(), job,
         "cluster")
     stripped = clustering.strip_clustering(clustered)
     _check_clusters(stripped, config.number_of_clusters)
     return stripped
 
 
-def restore(ctx: StageContext, folder: Path, upstream: Upstream):
-    return load_weights(new_student(ctx), folder)
+def restore(job: TrainingJob, folder: Path):
+    return load_weights(new_student(job), folder)
 
 
 def _check_clusters(model, number_of_clusters: int) -> None:

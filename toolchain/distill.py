@@ -16,41 +16,40 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild.errors import BadInput
+from edgebuild.toolchain.context import TrainingJob
 from edgebuild.toolchain.students import POOL_LAYER, build_student
-from edgebuild.toolchain.training import (StageContext, Upstream, fit, keras, load_weights, logits, reseed,
-                                          sparse_categorical_loss)
+from edgebuild.toolchain.training import fit, keras, load_weights, reseed, sparse_categorical_loss
 
 PROJECTION_LAYER = "distill_projection"
 
 
-def train(ctx: StageContext, upstream: Upstream):
-    reseed(ctx)
-    config = ctx.recipe.distill
-    data = ctx.dataset
-    student = new_student(ctx)
+def train(job: TrainingJob):
+    reseed(job)
+    config = job.recipe.distill
+    data = job.dataset
+    student = new_student(job)
     if config.kind == "none":
-        fit(student, data.x_train, data.y_train, config.training, sparse_categorical_loss(), ctx, "distill")
+        fit(student, data.x_train, data.y_train, config.training, sparse_categorical_loss(), job, "distill")
         return student
-    teacher_logits = logits(upstream.teacher, data.x_train)
+    soft = job.output("soft_targets")
     one_hot = np.eye(data.num_classes, dtype=np.float32)[data.y_train]
-    packed_targets = np.concatenate([one_hot, teacher_logits.astype(np.float32)], axis=1)
+    packed_targets = np.concatenate([one_hot, soft.logits], axis=1)
     loss = response_loss(data.num_classes, config.temperature, config.alpha)
     if config.kind == "response":
-        fit(student, data.x_train, packed_targets, config.training, loss, ctx, "distill")
+        fit(student, data.x_train, packed_targets, config.training, loss, job, "distill")
         return student
-    trainer, teacher_features = feature_trainer(student, upstream.teacher, data.x_train)
+    trainer, teacher_features = feature_trainer(student, soft.features)
     fit(trainer, data.x_train, [packed_targets, teacher_features], config.training,
-        [loss, hint_loss(config.feature_weight)], ctx, "distill")
+        [loss, hint_loss(config.feature_weight)], job, "distill")
     return student
 
 
-def restore(ctx: StageContext, folder: Path, upstream: Upstream):
-    return load_weights(new_student(ctx), folder)
+def restore(job: TrainingJob, folder: Path):
+    return load_weights(new_student(job), folder)
 
 
-def new_student(ctx: StageContext):
-    return build_student(ctx.recipe.student, ctx.dataset.input_shape, ctx.dataset.num_classes)
+def new_student(job: TrainingJob):
+    return build_student(job.student, job.dataset.input_shape, job.dataset.num_classes)
 
 
 def response_loss(num_classes: int, temperature: float, alpha: float):
@@ -68,29 +67,18 @@ def response_loss(num_classes: int, temperature: float, alpha: float):
     return loss
 
 
-def feature_trainer(student, teacher, x_train: np.ndarray):
+def feature_trainer(student, teacher_features: np.ndarray):
     """A model that shares the student's layers and adds a second output, the student's feature map
-    through a 1x1 projection, plus that output's targets: the teacher's feature map on `x_train`,
+    through a 1x1 projection, plus that output's targets: the teacher's feature maps (soft_targets.py)
     resized to the student's grid and scaled to unit RMS so `feature_weight` means the same for
     any teacher."""
     import tensorflow as tf
 
     student_feature = student.get_layer(POOL_LAYER).input
-    teacher_layer = last_conv_layer(teacher)
-    extractor = keras.Model(teacher.inputs, teacher_layer.output)
-    features = extractor.predict(x_train, batch_size=256, verbose=0)
-    features = tf.image.resize(features, tuple(student_feature.shape[1:3]), method="area").numpy()
+    features = tf.image.resize(teacher_features, tuple(student_feature.shape[1:3]), method="area").numpy()
     features /= np.sqrt(np.mean(np.square(features))) + 1e-12
     projected = keras.layers.Conv2D(features.shape[-1], 1, name=PROJECTION_LAYER)(student_feature)
     return keras.Model(student.inputs, [student.output, projected], name="distill_trainer"), features
-
-
-def last_conv_layer(teacher):
-    convs = [layer for layer in teacher.layers if isinstance(layer, keras.layers.Conv2D)]
-    if not convs:
-        raise BadInput(f"distill.kind: feature: teacher {teacher.name!r} has no Conv2D layer whose feature map the "
-                       "student could match; use distill.kind: response")
-    return convs[-1]
 
 
 def hint_loss(weight: float):

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 LOGICAL_CPUS_ENV = "EDGEBUILD_LOGICAL_CPUS"  # split the CPU into N logical devices (tests, single hosts)

@@ -19,37 +19,38 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild.errors import GateFailed
+from edgebuild.base.errors import GateFailed
 from edgebuild.toolchain.distill import new_student
-from edgebuild.toolchain.training import (StageContext, Upstream, fit, kernel_sparsity, load_weights, reseed,
-                                          sparse_categorical_loss, steps_per_epoch)
+from edgebuild.toolchain.context import TrainingJob
+from edgebuild.toolchain.training import (fit, kernel_sparsity, load_weights, reseed, sparse_categorical_loss,
+                                          steps_per_epoch)
 
 PRUNING_UPDATES = 10
 MIN_STEPS_FOR_SCHEDULE = 3
 
 
-def train(ctx: StageContext, upstream: Upstream):
+def train(job: TrainingJob):
     import tensorflow_model_optimization as tfmot
 
-    reseed(ctx)
-    config = ctx.recipe.prune
-    data = ctx.dataset
+    reseed(job)
+    config = job.recipe.prune
+    data = job.dataset
     sparsity = tfmot.sparsity.keras
     if config.m_by_n is not None:
-        pruned = sparsity.prune_low_magnitude(upstream.previous, sparsity_m_by_n=config.m_by_n)
+        pruned = sparsity.prune_low_magnitude(job.previous_model(), sparsity_m_by_n=config.m_by_n)
     else:
         total_steps = steps_per_epoch(len(data.x_train), config.training.batch_size) * config.training.epochs
         schedule = pruning_schedule(config.target_sparsity, total_steps)
-        pruned = sparsity.prune_low_magnitude(upstream.previous, pruning_schedule=schedule)
-    fit(pruned, data.x_train, data.y_train, config.training, sparse_categorical_loss(), ctx, "prune",
+        pruned = sparsity.prune_low_magnitude(job.previous_model(), pruning_schedule=schedule)
+    fit(pruned, data.x_train, data.y_train, config.training, sparse_categorical_loss(), job, "prune",
         callbacks=[sparsity.UpdatePruningStep()])
     stripped = sparsity.strip_pruning(pruned)
     _check_pruned(stripped, config)
     return stripped
 
 
-def restore(ctx: StageContext, folder: Path, upstream: Upstream):
-    return load_weights(new_student(ctx), folder)
+def restore(job: TrainingJob, folder: Path):
+    return load_weights(new_student(job), folder)
 
 
 def pruning_schedule(target_sparsity: float, total_steps: int):

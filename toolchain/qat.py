@@ -12,23 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgebuild.toolchain.distill import new_student
-from edgebuild.toolchain.training import (StageContext, Upstream, fit, load_weights, reseed,
-                                          sparse_categorical_loss)
+from edgebuild.toolchain.context import TrainingJob
+from edgebuild.toolchain.training import fit, load_weights, reseed, sparse_categorical_loss
 
 
-def train(ctx: StageContext, upstream: Upstream):
-    reseed(ctx)
-    config = ctx.recipe.qat
-    pruned, clustered = ctx.recipe.prune is not None, ctx.recipe.cluster is not None
-    model = quantization_aware(upstream.previous, pruned=pruned, clustered=clustered)
-    fit(model, ctx.dataset.x_train, ctx.dataset.y_train, config.training, sparse_categorical_loss(), ctx, "qat")
+def train(job: TrainingJob):
+    reseed(job)
+    config = job.recipe.qat
+    pruned, clustered = job.recipe.prune is not None, job.recipe.cluster is not None
+    model = quantization_aware(job.previous_model(), pruned=pruned, clustered=clustered)
+    fit(model, job.dataset.x_train, job.dataset.y_train, config.training, sparse_categorical_loss(), job, "qat")
     if not (pruned or clustered):
         return model
-    return with_default_quantizers(model, quantization_aware(new_student(ctx)))
+    return with_default_quantizers(model, quantization_aware(new_student(job)))
 
 
-def restore(ctx: StageContext, folder: Path, upstream: Upstream):
-    return load_weights(quantization_aware(new_student(ctx)), folder)
+def restore(job: TrainingJob, folder: Path):
+    return load_weights(quantization_aware(new_student(job)), folder)
 
 
 def quantization_aware(model, *, pruned: bool = False, clustered: bool = False):

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgebuild.errors import BadInput
-from edgebuild.toolchain.stage import teacher_file
-from edgebuild.toolchain.training import (StageContext, Upstream, fit, keras, load_weights, reseed,
-                                          sparse_categorical_loss)
+from edgebuild.base.errors import BadInput
+from edgebuild.toolchain.context import TrainingJob, teacher_file
+from edgebuild.toolchain.training import fit, keras, load_weights, reseed, sparse_categorical_loss
 
 
-def train(ctx: StageContext, upstream: Upstream):
-    reseed(ctx)
-    config = ctx.recipe.teacher
+def train(job: TrainingJob):
+    reseed(job)
+    config = job.recipe.teacher
     if config.path is not None:
-        return _load_file(ctx, config)
-    data = ctx.dataset
-    model = _build(ctx)
-    fit(model, data.x_train, data.y_train, config.training, sparse_categorical_loss(), ctx, "teacher")
+        return _load_file(job, config)
+    data = job.dataset
+    model = _build(job)
+    fit(model, data.x_train, data.y_train, config.training, sparse_categorical_loss(), job, "teacher")
     return model
 
 
-def restore(ctx: StageContext, folder: Path, upstream: Upstream):
-    if ctx.recipe.teacher.path is not None:
-        return _load_file(ctx, ctx.recipe.teacher)
-    return load_weights(_build(ctx), folder)
+def restore(job: TrainingJob, folder: Path):
+    if job.recipe.teacher.path is not None:
+        return _load_file(job, job.recipe.teacher)
+    return load_weights(_build(job), folder)
 
 
-def _build(ctx: StageContext):
-    spec = ctx.recipe.teacher.architecture
+def _build(job: TrainingJob):
+    spec = job.recipe.teacher.architecture
     layers = keras.layers
-    inputs = layers.Input(ctx.dataset.input_shape, name="teacher_input")
+    inputs = layers.Input(job.dataset.input_shape, name="teacher_input")
     x = inputs
     if spec.random_shift:
         # Shifted copies regularize the teacher (active in training only): on digits it reaches 99.4%
@@ -44,17 +43,17 @@ def _build(ctx: StageContext):
     x = layers.Flatten(name="teacher_flatten")(x)
     x = layers.Dense(spec.dense_units, activation="relu", name="teacher_dense")(x)
     x = layers.Dropout(spec.dropout, name="teacher_dropout")(x)
-    outputs = layers.Dense(ctx.dataset.num_classes, name="teacher_logits")(x)
+    outputs = layers.Dense(job.dataset.num_classes, name="teacher_logits")(x)
     return keras.Model(inputs, outputs, name="teacher")
 
 
-def _load_file(ctx: StageContext, config):
-    from edgebuild.converters.keras_file import load_keras_file
+def _load_file(job: TrainingJob, config):
+    from edgebuild.toolchain.model_files import load_keras_file
 
-    path = teacher_file(ctx.recipe, ctx.base_dir)
+    path = teacher_file(job.recipe, job.ctx.base_dir)
     model = load_keras_file(path, trust_unsafe_format=config.trust_unsafe_format,
                             trust_hint="set teacher.trust_unsafe_format: true")
-    _check_shape(path, model, ctx.dataset)
+    _check_shape(path, model, job.dataset)
     return model
 
 

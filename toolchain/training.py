@@ -7,24 +7,25 @@ from pathlib import Path
 
 import numpy as np
 
-from edgebuild import tfenv  # selects Keras 2 before tf_keras loads
+from edgebuild.base import tfenv  # selects Keras 2 before tf_keras loads
 import tf_keras as keras
 
-from edgebuild.errors import GateFailed
-from edgebuild.events import Events
-from edgebuild.toolchain.stage import StageContext, Upstream  # noqa: F401  (re-exported for the stages)
+from edgebuild.base.errors import GateFailed
+from edgebuild.base.events import Events
+from edgebuild.toolchain.context import TrainingJob
+from edgebuild.toolchain.datasets import Dataset
 
 WEIGHTS_FILE = "weights.h5"
 
 
-def reseed(ctx: StageContext) -> None:
+def reseed(job: TrainingJob) -> None:
     """Start a stage from the recipe's seed. Otherwise its weights and batch order depend on how much
     randomness the stages before it drew in this process, so the same cache key would hold different
     models after a cold build and after one whose earlier stages came from the cache."""
-    tfenv.tensorflow(ctx.seed)
+    tfenv.tensorflow(job.seed)
 
 
-def fit(model, x, y, training, loss, ctx: StageContext, stage: str, callbacks=()) -> None:
+def fit(model, x, y, training, loss, job: TrainingJob, stage: str, callbacks=()) -> None:
     """Compile and fit; a NaN or inf loss fails the build here, not three stages later.
 
     `y` and `loss` may be lists for a model with several outputs. The learning rate decays along a
@@ -33,7 +34,7 @@ def fit(model, x, y, training, loss, ctx: StageContext, stage: str, callbacks=()
     total_steps = steps_per_epoch(len(x), training.batch_size) * training.epochs
     schedule = keras.optimizers.schedules.CosineDecay(training.learning_rate, total_steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
-    progress = _EpochEvents(ctx.events, stage, training.epochs)
+    progress = _EpochEvents(job.events, stage, training.epochs)
     guard = _StopOnNonFiniteLoss()
     model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, shuffle=True, verbose=0,
               callbacks=[*callbacks, progress, guard])
@@ -61,6 +62,21 @@ def kernel_sparsity(model) -> float:
     kernels = [w.numpy() for w in model.weights if w.name.split("/")[-1] == "kernel:0"]
     total = sum(k.size for k in kernels)
     return float(sum(np.count_nonzero(k == 0) for k in kernels) / total) if total else 0.0
+
+
+def evaluate(model, dataset: Dataset, train_seconds: float) -> dict:
+    """What the report's stage table shows: top-1 on each split, parameters, zeros, bytes."""
+    size_bytes, gzip_bytes = weights_bytes(model)  # its Keras variables, not a .tflite
+    return {
+        "accuracy": accuracy(model, dataset.x_test, dataset.y_test),
+        "accuracy_all_data": accuracy(model, dataset.x_all, dataset.y_all),
+        "accuracy_validation": accuracy(model, dataset.x_val, dataset.y_val) if len(dataset.y_val) else None,
+        "parameters": int(model.count_params()),
+        "sparsity": kernel_sparsity(model),
+        "size_bytes": size_bytes,
+        "gzip_bytes": gzip_bytes,
+        "train_seconds": round(train_seconds, 3),
+    }
 
 
 def weights_bytes(model) -> tuple[int, int]:

@@ -9,10 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
 
-from edgebuild.errors import BadInput
-from edgebuild.profile import Tolerances
-from edgebuild.verify.checks import Artifact, Check
-from edgebuild.yamlfile import YamlDocument, validate
+from edgebuild.base.errors import BadInput
+from edgebuild.config.profile import Tolerances
+from edgebuild.config.yamlfile import YamlDocument, validate
+from edgebuild.converters.artifact import Artifact
+from edgebuild.verify.checks import Check
 
 
 class _ReportPart(BaseModel):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from edgebuild.converters.arena import arena_estimate_bytes
-from edgebuild.converters.flatbuffer import ModelInfo, read_model
-from edgebuild.profile import DeviceProfile
-from edgebuild.verify.precision import detect_precision
+from edgebuild.config.profile import DeviceProfile
+from edgebuild.converters.artifact import Artifact
+from edgebuild.converters.flatbuffer import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -34,39 +31,6 @@ def at_most(name: str, value, limit, unit: str = "") -> Check:
 def at_least(name: str, value, limit) -> Check:
     passed = value >= limit
     return Check(name, value, limit, passed, "" if passed else f"{name} {value} is below the floor {limit}")
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """The facts about a .tflite that need no interpreter."""
-
-    path: Path
-    info: ModelInfo
-    gzip_bytes: int
-    precision: str
-    arena_bytes: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path), "sha256": self.info.sha256, "size_bytes": self.info.size_bytes,
-            "gzip_bytes": self.gzip_bytes, "precision": self.precision, "parameters": self.info.parameter_count,
-            "ops": self.info.op_counts,
-            "inputs": [_tensor_dict(t) for t in self.info.inputs],
-            "outputs": [_tensor_dict(t) for t in self.info.outputs],
-        }
-
-
-def read_artifact(path: Path) -> Artifact:
-    """Parse a model file; an unusable one raises BadInput (exit 2)."""
-    from edgebuild.errors import BadInput
-
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read model: {error.strerror or error}") from None
-    info = read_model(data, source=str(path))
-    gzip_bytes = len(gzip.compress(data, compresslevel=9, mtime=0))
-    return Artifact(Path(path), info, gzip_bytes, detect_precision(info), arena_estimate_bytes(info))
 
 
 def static_checks(artifact: Artifact, profile: DeviceProfile) -> list[Check]:
@@ -127,8 +91,3 @@ def _allowed_ops(info: ModelInfo, profile: DeviceProfile) -> Check:
     delegate = profile.ops.delegate or profile.name
     return Check("ops_allowed", sorted(outside), "profile ops.allow", not outside,
                  f"ops outside what {delegate} runs: {listed}" if outside else "")
-
-
-def _tensor_dict(tensor) -> dict[str, Any]:
-    return {"name": tensor.name, "shape": list(tensor.shape), "dtype": tensor.dtype,
-            "quantization": tensor.quantization}

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from edgebuild.errors import BadInput, writing
+from edgebuild.base.errors import BadInput, writing
 from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
-from edgebuild.verify.checks import Artifact, Check
+from edgebuild.converters.artifact import Artifact
+from edgebuild.verify.checks import Check
 
 # The runner's prefix for a file the runtime refuses to load (on_device_bench/loading.py).
 _RUNTIME_REFUSED = "not a model the runtime can load: "

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from edgebuild.profile import DeviceProfile
+from edgebuild.base.host import HostInfo, describe_host
+from edgebuild.config.profile import DeviceProfile
+from edgebuild.converters.artifact import Artifact, read_artifact
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import (Artifact, Check, at_least, latency_checks, memory_check, read_artifact,
-                                     static_checks)
+from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
-from edgebuild.verify.host import HostInfo, describe_host
 
 
 @dataclass(frozen=True)

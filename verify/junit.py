@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
 from xml.etree import ElementTree
 
+from edgebuild.verify.report import Report
 
-def junit_xml(report: dict[str, Any]) -> bytes:
+
+def junit_xml(typed: Report) -> bytes:
     """One testsuite for the model and profile, one testcase per check, a <failure> per failed check."""
+    report = typed.model_dump(mode="json")
     checks = report["checks"]
     counts = {"tests": str(len(checks)), "failures": str(sum(not check["passed"] for check in checks)),
               "errors": "0", "skipped": "0"}

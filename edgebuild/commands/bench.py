@@ -46,7 +46,7 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
     """Time MODEL in the TFLite interpreter and measure its memory, here or on a device."""
     from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
     from edgebuild.on_device_bench.summary import format_summary
-    from edgebuild.on_device_bench.transports import TransportError, bench_on_device
+    from edgebuild.on_device_bench.transports import DeviceBenchOptions, TransportError, bench_on_device
 
     if profile is not None:
         device_from_profile, threads_from_profile = _profile_device_and_threads(profile)
@@ -58,9 +58,10 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
             report = run_isolated(str(model), runs=runs, min_seconds=min_seconds, warmup=warmup, threads=threads,
                                   timeout_s=timeout_s, python=python or sys.executable)
         else:
-            report = bench_on_device(device, str(model), threads=threads, runs=runs, warmup=warmup,
-                                     min_seconds=min_seconds, python=python, timeout_s=timeout_s, ssh_config=ssh_config,
-                                     benchmark_model_path=benchmark_model_path)
+            options = DeviceBenchOptions(threads=threads, runs=runs, warmup=warmup, min_seconds=min_seconds,
+                                         timeout_s=timeout_s, python=python, benchmark_model_path=benchmark_model_path,
+                                         ssh_config=ssh_config)
+            report = bench_on_device(device, str(model), options)
     except RunnerFailed as failure:  # a crash or a time-out does not say which file
         message = str(failure)
         raise BenchFailed(message if message.startswith(os.path.abspath(model)) else f"{model}: {message}")
@@ -70,8 +71,8 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
 
 
 def _profile_device_and_threads(profile: str) -> tuple[str | None, int]:
-    from edgebuild.errors import EdgebuildError
-    from edgebuild.profile import load_profile
+    from edgebuild.base.errors import EdgebuildError
+    from edgebuild.config.profile import load_profile
 
     try:
         device_profile, _ = load_profile(profile)

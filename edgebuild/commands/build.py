@@ -29,13 +29,13 @@ def command(recipe: str, profiles: tuple[str, ...], out_dir: Path, seed: int | N
             strategy: str | None, device: str | None, device_python: str | None, ssh_config: str | None,
             quiet: bool, as_json: bool) -> None:
     """Train, convert and verify RECIPE (a bundled name or a YAML path) for each --profile."""
-    from edgebuild.build import build
+    from edgebuild.app.build import build
     with native_stderr_captured(), progress_events(quiet, as_json) as events:
         results = build(recipe, list(profiles), out_dir, seed=seed, cache_root=cache_dir, strategy=strategy,
                         device_run=device_run(device, device_python, ssh_config), events=events)
     summary = [{"profile": r.profile, "passed": r.passed, "out_dir": str(r.out_dir),
-                "precision": r.report["precision"], "size_bytes": r.report["artifact"]["size_bytes"],
-                "accuracy": r.report["accuracy"]["artifact"], "failed_checks": _failed(r.report)} for r in results]
+                "precision": r.report.precision, "size_bytes": r.report.artifact.size_bytes,
+                "accuracy": r.report.accuracy.artifact, "failed_checks": _failed(r.report)} for r in results]
     if as_json:
         click.echo(json.dumps({"event": "build_finished", "passed": all(r.passed for r in results),
                                "profiles": summary}))
@@ -56,5 +56,5 @@ def _print_table(summary: list[dict]) -> None:
     Console(width=160).print(table)
 
 
-def _failed(report: dict) -> list[str]:
-    return [check["reason"] or check["name"] for check in report["checks"] if not check["passed"]]
+def _failed(report) -> list[str]:
+    return [check.reason or check.name for check in report.failed_checks()]

@@ -20,7 +20,7 @@ def _cache_option(command):
 
 
 def _open(cache_dir: Path | None):
-    from edgebuild.toolchain.cache import StageCache, default_cache_root
+    from edgebuild.base.cache import StageCache, default_cache_root
 
     return StageCache(cache_dir or default_cache_root())
 

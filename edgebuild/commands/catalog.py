@@ -13,7 +13,7 @@ def profiles() -> None:
 @profiles.command("list")
 def list_profiles() -> None:
     """One profile per line: name, then what it runs and its budgets."""
-    from edgebuild.profile import load_profile, profile_names
+    from edgebuild.config.profile import load_profile, profile_names
 
     for name in profile_names():
         profile, _ = load_profile(name)
@@ -27,7 +27,7 @@ def list_profiles() -> None:
 @click.argument("name")
 def show_profile(name: str) -> None:
     """Print a profile's YAML, to copy, edit and pass as a path."""
-    from edgebuild.profile import load_profile
+    from edgebuild.config.profile import load_profile
 
     _, path = load_profile(name)
     click.echo(path.read_text(), nl=False)
@@ -41,18 +41,21 @@ def recipes() -> None:
 @recipes.command("list")
 def list_recipes() -> None:
     """One recipe per line: name, data source and student."""
-    from edgebuild.recipe import load_recipe, recipe_names
+    from edgebuild.config.recipe import load_recipe, recipe_names
 
     for name in recipe_names():
         recipe, _ = load_recipe(name)
-        click.echo(f"{name}\t{recipe.data.source}\t{recipe.student.architecture}")
+        student = recipe.student
+        architectures = sorted({c.architecture for c in student.candidates}) if hasattr(student, "candidates") \
+            else [student.architecture]
+        click.echo(f"{name}\t{recipe.data.source}\t{'/'.join(architectures)}")
 
 
 @recipes.command("show")
 @click.argument("name")
 def show_recipe(name: str) -> None:
     """Print a recipe's YAML, to copy, edit and pass as a path."""
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
 
     _, path = load_recipe(name)
     click.echo(path.read_text(), nl=False)

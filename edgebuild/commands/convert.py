@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import typing
 from pathlib import Path
 
 import click
 
 from edgebuild.commands.native_log import native_stderr_captured
 from edgebuild.commands.progress import output_options, progress_events
-from edgebuild.profile import Precision
-from edgebuild.recipe import ConvertConfig, VerifyConfig
+from edgebuild.config.precisions import PRECISIONS
+from edgebuild.config.recipe import ConvertConfig, VerifyConfig
 
 _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 
@@ -22,7 +21,7 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @click.option("--data", "data_source", required=True,
               help="Labelled data (sklearn:digits, a folder of class folders, a .npz): calibration draws from its "
                    "training split, accuracy is measured on its test split.")
-@click.option("--precision", type=click.Choice(typing.get_args(Precision)), default=None,
+@click.option("--precision", type=click.Choice(PRECISIONS.names_in_order()), default=None,
               help="Precision to convert to  [default: the profile's first]")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Output root: OUT/<model file stem>/<profile>/.")
@@ -45,8 +44,8 @@ def command(model: Path, profile: str, data_source: str, precision: str | None, 
 
     Exit 0 when every check passes, 1 when a check fails, 2 on unusable input.
     """
-    from edgebuild import report as reports
-    from edgebuild.converters.keras_file import convert_keras_file
+    from edgebuild.app.convert import convert_keras_file
+    from edgebuild.verify.report_md import to_markdown
 
     with native_stderr_captured(), progress_events(quiet, as_json) as events:
         result = convert_keras_file(model, profile, data_source, out_dir, precision=precision, seed=seed,
@@ -57,7 +56,7 @@ def command(model: Path, profile: str, data_source: str, precision: str | None, 
                                     cache_root=cache_dir, events=events)
     if as_json:
         click.echo(json.dumps({"event": "convert_finished", "passed": result.passed, "out_dir": str(result.out_dir),
-                               "report": result.report}, default=str))
+                               "report": result.report.model_dump(mode="json")}))
     elif not quiet:
-        click.echo(reports.to_markdown(result.report), nl=False)
+        click.echo(to_markdown(result.report), nl=False)
     click.get_current_context().exit(0 if result.passed else 1)

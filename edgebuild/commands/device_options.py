@@ -15,6 +15,9 @@ def device_options(command):
 
 
 def device_run(device: str | None, device_python: str | None, ssh_config: str | None):
+    from edgebuild.on_device_bench.transports.registry import DeviceBenchOptions
     from edgebuild.verify.device import DeviceRun
 
-    return DeviceRun(device, python=device_python, ssh_config=ssh_config) if device else None
+    if not device:
+        return None
+    return DeviceRun(device, DeviceBenchOptions(python=device_python, ssh_config=ssh_config))

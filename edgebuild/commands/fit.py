@@ -19,8 +19,9 @@ def command(recipe: str, profile: str, as_json: bool) -> None:
 
     Exit 0 when the chosen student is predicted to fit, 1 when it is not (or no candidate is), 2 on bad input.
     """
-    from edgebuild.errors import GateFailed
-    from edgebuild.toolchain.fit import NoCandidateFits, fit_recipe
+    from edgebuild.app.build import fit_recipe
+    from edgebuild.app.fit import NoCandidateFits
+    from edgebuild.base.errors import GateFailed
 
     with native_stderr_captured():
         try:
@@ -60,6 +61,6 @@ def _show(result, as_json: bool) -> None:
 def _chosen(result) -> str:
     if result.chosen is not None:
         return result.chosen
-    from edgebuild.recipe import AUTO
+    from edgebuild.config.recipe import AUTO
 
     return "none fits" if result.choose == AUTO else "the recipe's one student"

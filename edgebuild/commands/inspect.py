@@ -14,7 +14,7 @@ import click
 def command(model: Path, as_json: bool) -> None:
     """Inputs and outputs (shape, dtype, quantization), ops, size, parameters, edgebuild metadata."""
     from edgebuild.converters.metadata import read_json_metadata
-    from edgebuild.verify.checks import read_artifact
+    from edgebuild.converters.artifact import read_artifact
 
     artifact = read_artifact(model)
     summary = {**artifact.as_dict(), "arena_estimate_bytes": artifact.arena_bytes,

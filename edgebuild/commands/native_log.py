@@ -17,7 +17,7 @@ from typing import Iterator
 
 @contextmanager
 def native_stderr_captured() -> Iterator[None]:
-    from edgebuild.errors import EdgebuildError
+    from edgebuild.base.errors import EdgebuildError
 
     handle, log_path = tempfile.mkstemp(prefix="edgebuild-native-", suffix=".log")
     terminal = os.dup(2)

@@ -21,7 +21,7 @@ from edgebuild.commands.native_log import native_stderr_captured
 def command(recipe: str, profiles: tuple[str, ...], seed: int | None, cache_dir: Path | None, strategy: str | None,
             as_json: bool) -> None:
     """Print the stage graph: each stage's cache key, cached or not, and why it would run."""
-    from edgebuild.plan import plan
+    from edgebuild.app.plan import plan
 
     with native_stderr_captured():
         rows = plan(recipe, list(profiles), seed=seed, cache_root=cache_dir, strategy=strategy)

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import click
 
-from edgebuild.events import Events
+from edgebuild.base.events import Events
 
 
 def output_options(command):

@@ -40,41 +40,18 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
 
     Latency is measured on this host in a child process, labelled host latency: not the device's.
     """
-    from edgebuild import report as reports
-    from edgebuild.profile import load_profile
-    from edgebuild.tfenv import tool_versions
-    from edgebuild.verify.baseline import load_baseline
-    from edgebuild.verify.device import add_device_checks
-    from edgebuild.verify.gate import AccuracyLimits, verify_model
+    from edgebuild.app.verify import Timing, verify_file
+    from edgebuild.base.files import write_atomically
     from edgebuild.verify.junit import junit_xml
+    from edgebuild.verify.report_md import to_markdown
 
-    target, _ = load_profile(profile)
-    earlier = load_baseline(baseline) if baseline else None
-    data = _load_data(model, data_source) if data_source else None
-    verification = verify_model(model, target, data=data, limits=AccuracyLimits(min_top1=min_accuracy), runs=runs,
-                                min_seconds=min_seconds, timeout_s=timeout_s, threads=threads, baseline=earlier)
-    report = {"title": f"{model.name} on {target.name}", "profile": target.name,
-              **reports.verification_sections(verification),
-              "accuracy": verification.accuracy, "baseline": verification.baseline, "versions": tool_versions()}
-    add_device_checks(report, model, target, device_run(device, device_python, ssh_config))
+    report = verify_file(model, profile, data_source=data_source, min_accuracy=min_accuracy,
+                         timing=Timing(runs, min_seconds, timeout_s, threads), baseline=baseline,
+                         device_run=device_run(device, device_python, ssh_config))
     if junit:
-        reports.write_atomically(junit, junit_xml(report))
+        write_atomically(junit, junit_xml(report))
     if as_json:
-        click.echo(reports.report_json(report).decode(), nl=False)
+        click.echo(report.to_json().decode(), nl=False)
     elif not quiet:
-        click.echo(reports.to_markdown(report), nl=False)
-    click.get_current_context().exit(0 if report["passed"] else 1)
-
-
-def _load_data(model: Path, source: str):
-    """The source resized to the model's input height and width."""
-    from edgebuild.errors import BadInput
-    from edgebuild.toolchain.data import read_source, resize_images
-    from edgebuild.verify.checks import read_artifact
-
-    inputs = read_artifact(model).info.inputs
-    if len(inputs) != 1 or len(inputs[0].shape) != 4:
-        raise BadInput(f"{model}: --data needs a single-input image classifier (NHWC), got inputs "
-                       f"{[list(t.shape) for t in inputs]}")
-    raw = read_source(source)
-    return resize_images(raw.images, tuple(inputs[0].shape[1:3])), raw.labels
+        click.echo(to_markdown(report), nl=False)
+    click.get_current_context().exit(0 if report.passed else 1)

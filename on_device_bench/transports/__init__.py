@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from . import adb, ssh  # noqa: F401 - importing registers the transports
 from .registry import DEFAULT_BENCHMARK_MODEL, DeviceBenchOptions, TransportError, transport_for
 
-__all__ = ["DEFAULT_BENCHMARK_MODEL", "TransportError", "bench_on_device"]
+__all__ = ["DEFAULT_BENCHMARK_MODEL", "DeviceBenchOptions", "TransportError", "bench_on_device"]
 
 
-def bench_on_device(
-    device: str,
-    model_path: str,
-    *,
-    threads: int = 1,
-    runs: int = 50,
-    warmup: int = 3,
-    min_seconds: float = 1.0,
-    python: Optional[str] = None,
-    timeout_s: float = 300.0,
-    benchmark_model_path: str = DEFAULT_BENCHMARK_MODEL,
-    ssh_config: Optional[str] = None,
-) -> Dict[str, Any]:
+def bench_on_device(device: str, model_path: str, options: DeviceBenchOptions = DeviceBenchOptions()) -> Dict[str, Any]:
     """The runner's report, measured on `device` (`ssh://user@host[:port]` or `adb:SERIAL`),
     plus "device" and "transport". Raises TransportError with a one-line reason."""
     scheme, transport = transport_for(device)
     if not os.path.isfile(model_path):
         raise TransportError(f"{model_path}: no such model file")
-    options = DeviceBenchOptions(
-        threads=threads, runs=runs, warmup=warmup, min_seconds=min_seconds, timeout_s=timeout_s,
-        python=python, benchmark_model_path=benchmark_model_path, ssh_config=ssh_config,
-    )
     report = transport(device, model_path, options)
     report["device"] = device
     report["transport"] = scheme

@@ -12,8 +12,7 @@ import numpy as np
 
 from build_system_helpers import stages_run
 from cli_runner import run_edgebuild
-from edgebuild.toolchain.cache import StageCache
-from edgebuild.toolchain.data_cache import load_dataset_cached
+from edgebuild.base.cache import StageCache
 
 
 def _build(workspace: Path, exit_code: int = 0):
@@ -47,7 +46,7 @@ def test_changed_model_is_measured_again(workspace):
 
 
 def test_unchanged_rebuild_does_not_import_tensorflow(workspace):
-    probe = ("import sys; from pathlib import Path; from edgebuild.build import build; "
+    probe = ("import sys; from pathlib import Path; from edgebuild.app.build import build; "
              "results = build('tiny.yaml', ['android-flagship'], Path('out'), cache_root=Path('cache')); "
              "print(results[0].passed, 'tensorflow' in sys.modules)")
     finished = subprocess.run([sys.executable, "-c", probe], cwd=workspace, capture_output=True, text=True)
@@ -56,19 +55,29 @@ def test_unchanged_rebuild_does_not_import_tensorflow(workspace):
 
 
 def test_prepared_data_comes_from_the_cache_until_the_source_changes(tmp_path):
+    from edgebuild.base.events import Events
+    from edgebuild.base.stage import Upstream, run_cached
+    from edgebuild.config.recipe import DataConfig
+    from edgebuild.toolchain.data import DataStage
+
     rng = np.random.default_rng(0)
     source = tmp_path / "data.npz"
     np.savez(source, x=rng.integers(0, 256, (60, 8, 8), dtype=np.uint8), y=np.arange(60) % 3)
     cache = StageCache(tmp_path / "cache")
-    settings = dict(validation_fraction=0.2, test_fraction=0.2, seed=1)
-    first = load_dataset_cached(cache, str(source), (8, 8), **settings)
-    second = load_dataset_cached(cache, str(source), (8, 8), **settings)
+    stage = DataStage(DataConfig(source=str(source), input_size=(8, 8), validation_fraction=0.2), seed=1)
+
+    def prepared():
+        return run_cached(stage, Upstream(), cache, Events(), "data")
+
+    first, second = prepared(), prepared()
+    assert not first.cached and second.cached
     assert [entry.stage for entry in cache.entries()] == ["data"]
-    assert second.sha256 == first.sha256
+    assert second.output.sha256 == first.output.sha256
     for name in ("x_train", "y_train", "x_val", "x_test", "y_test", "x_all"):
-        np.testing.assert_array_equal(getattr(second, name), getattr(first, name))
-    assert second.normalization == first.normalization and second.class_names == first.class_names
+        np.testing.assert_array_equal(getattr(second.output, name), getattr(first.output, name))
+    assert second.output.normalization == first.output.normalization
+    assert second.output.class_names == first.output.class_names
     np.savez(source, x=rng.integers(0, 256, (60, 8, 8), dtype=np.uint8), y=np.arange(60) % 3)
-    third = load_dataset_cached(cache, str(source), (8, 8), **settings)
-    assert third.sha256 != first.sha256
+    third = prepared()
+    assert not third.cached and third.output.sha256 != first.output.sha256
     assert len(cache.entries()) == 2

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from edgebuild.build import load_targets
-from edgebuild.profile import load_profile, profile_names
+from edgebuild.config.targets import load_targets
+from edgebuild.config.profile import load_profile, profile_names
 
 
 def test_bundled_profiles_span_more_than_int8():

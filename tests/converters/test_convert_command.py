@@ -72,7 +72,7 @@ def test_converts_and_verifies_like_build(converted):
                                              "report": report}
     assert report["model"] == "digits_cnn" and report["precision"] == "int8" and report["io_dtype"] == "int8"
     assert report["artifact"]["sha256"] == hashlib.sha256(converted.artifact).hexdigest()
-    assert [stage["name"] for stage in report["stages"]] == ["convert", "verify"]
+    assert [stage["name"] for stage in report["stages"]] == ["data", "model", "export", "convert", "measure", "verify"]
     assert report["accuracy"]["float_model"] == pytest.approx(converted.keras_top1)
     assert report["inputs"]["model_sha256"] == hashlib.sha256(converted.keras_file.read_bytes()).hexdigest()
     assert (converted.root / OUTPUT / "report.md").read_text().startswith("# digits_cnn for android-flagship: PASS")

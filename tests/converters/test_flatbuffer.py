@@ -10,7 +10,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from edgebuild.converters.arena import arena_estimate_bytes
 from edgebuild.converters.flatbuffer import read_model, read_model_file
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
 
 
 @pytest.fixture(scope="session")

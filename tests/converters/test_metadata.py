@@ -13,7 +13,7 @@ from edgebuild.converters.metadata import (
     read_json_metadata,
     read_metadata,
 )
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
 
 DOCUMENT = {"labels": ["cat", "dog", "émeu"], "input": {"shape": [1, 8, 8, 1]}, "seed": 7}
 

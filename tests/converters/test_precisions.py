@@ -10,7 +10,7 @@ import pytest
 from edgebuild.converters import tflite
 from edgebuild.converters.export import export_saved_model
 from edgebuild.converters.flatbuffer import read_model
-from edgebuild.verify.precision import detect_precision
+from edgebuild.converters.precision import detect_precision
 
 VARIANTS = [("int8", "int8"), ("int8", "uint8"), ("int8", "float32"), ("float16", "float32"),
             ("dynamic_range", "float32"), ("float32", "float32")]

@@ -8,8 +8,8 @@ import pytest
 from cli_runner import assert_one_line_error, run_edgebuild
 from edgebuild.converters import tflite
 from edgebuild.converters.export import export_saved_model
-from edgebuild.converters.keras_file import image_classifier_shape
-from edgebuild.errors import BadInput, GateFailed
+from edgebuild.toolchain.model_files import image_classifier_shape
+from edgebuild.base.errors import BadInput, GateFailed
 from tiny_recipe import TINY_RECIPE
 
 

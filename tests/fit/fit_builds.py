@@ -5,8 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from edgebuild.recipe import resolved_student
-from edgebuild.toolchain.cache import file_sha256
+from edgebuild.base.cache import file_sha256
 
 TRAINING_SAMPLES, BATCH = 256, 64  # 4 steps: enough to move BatchNorm statistics and biases off their initial values
 
@@ -15,28 +14,27 @@ def built_artifact(recipe, recipe_path: Path, target, candidate: str, dataset) -
     """The .tflite a build of `candidate` publishes, up to training length and pruning: int8 from
     the QAT model when the recipe has QAT, as the build converts it."""
 
-    from edgebuild.converters.artifact import Calibration, with_metadata
+    from edgebuild.base.tfenv import tool_versions
+    from edgebuild.config.precisions import PRECISIONS
     from edgebuild.converters.export import export_saved_model
-    from edgebuild.converters.tflite import convert
-    from edgebuild.tfenv import tool_versions
-    from edgebuild.toolchain.pipeline import STAGES, conversion_source
+    from edgebuild.converters.metadata import provenance, with_metadata
+    from edgebuild.converters.tflite import convert, representative_images
     from edgebuild.toolchain.qat import quantization_aware
     from edgebuild.toolchain.students import build_student
 
-    model = _trained(build_student(resolved_student(recipe, candidate), dataset.input_shape, dataset.num_classes),
-                     dataset)
-    stages = [stage.name for stage in STAGES if stage.config(recipe) is not None]
-    if conversion_source(target.precision, stages) == "qat":  # fine-tuning would move ranges, not bytes
-        model = quantization_aware(model)
-    calibration = Calibration(dataset.x_train, recipe.convert.representative_samples, recipe.seed).images()
+    student = dict(zip(recipe.student.names(), recipe.student.students()))[candidate]
+    model = _trained(build_student(student, dataset.input_shape, dataset.num_classes), dataset)
+    if recipe.qat is not None and PRECISIONS.get(target.precision).converts_qat_model:
+        model = quantization_aware(model)  # fine-tuning would move ranges, not bytes
+    calibration = representative_images(dataset.x_train, recipe.convert.representative_samples, recipe.seed)
     with tempfile.TemporaryDirectory() as scratch:
         export_saved_model(model, Path(scratch) / "saved_model")
         model_bytes = convert(Path(scratch) / "saved_model", target.precision, target.io_dtype, calibration)
     inputs = {"recipe_sha256": file_sha256(recipe_path), "data_sha256": dataset.sha256, "seed": recipe.seed,
               "profile_sha256": file_sha256(target.profile_path)}
-    provenance = {"recipe": recipe.name, "profile": target.profile.name, "precision": target.precision,
-                  "io_dtype": target.io_dtype, "seed": recipe.seed, "inputs": inputs, "versions": tool_versions()}
-    return with_metadata(model_bytes, dataset, provenance)
+    made_by = provenance("recipe", recipe.name, target, recipe.seed, inputs, tool_versions())
+    return with_metadata(model_bytes, dataset.class_names, dataset.input_shape, dataset.normalization.as_dict(),
+                         made_by)
 
 
 def _trained(model, dataset):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from edgebuild.profile import load_profile
+from edgebuild.config.profile import load_profile
 from tiny_recipe import TINY_RECIPE
 
 _TINY_STUDENT = """\

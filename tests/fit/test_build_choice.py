@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from edgebuild.profile import load_profile
+from edgebuild.config.profile import load_profile
 
 
 def _tight_profile(tmp_path, size_bytes: int) -> str:

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from edgebuild.build import load_targets
-from edgebuild.toolchain.fit import choose_student, choose_students
+from edgebuild.config.targets import load_targets
+from edgebuild.app.fit import predict_fit
+from edgebuild.base.tfenv import tool_versions
 from fit_builds import built_artifact, digits
 from fit_recipes import write_ladder, write_profile
 from tiny_recipe import TINY_RECIPE
@@ -23,7 +24,7 @@ def ladder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ladder")
     recipe, recipe_path, (target,) = load_targets(str(write_ladder(folder)), ["android-flagship"])
     dataset = digits(recipe, recipe_path)
-    result = choose_student(recipe, recipe_path, target, dataset.input_shape, dataset.num_classes)
+    result = predict_fit(recipe, target, dataset.input_shape, dataset.num_classes, tool_versions())
     return folder, recipe, recipe_path, dataset, result
 
 
@@ -70,7 +71,7 @@ def test_a_budget_below_every_candidate_exits_1_naming_budget_and_numbers(ladder
 
 
 def test_one_student_and_a_pinned_candidate_are_assessed_not_replaced(tmp_path):
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
     from edgebuild.toolchain.students import build_student
 
     one_path = tmp_path / "one.yaml"
@@ -82,7 +83,7 @@ def test_one_student_and_a_pinned_candidate_are_assessed_not_replaced(tmp_path):
     fast.write_text(yaml.safe_dump(document))
 
     recipe, recipe_path, targets = load_targets(str(one_path), ["android-flagship", str(fast)])
-    results = choose_students(recipe, recipe_path, targets, (8, 8, 1), 10)
+    results = [predict_fit(recipe, target, (8, 8, 1), 10, tool_versions()) for target in targets]
     assert [(r.chosen, r.fits, len(r.candidates)) for r in results] == [(None, True, 1), (None, True, 1)]
     assert results[0].student is recipe.student
     macs = results[1].candidates[0].predicted.macs
@@ -92,8 +93,8 @@ def test_one_student_and_a_pinned_candidate_are_assessed_not_replaced(tmp_path):
 
     pinned, pinned_path = load_recipe(str(pinned_path))
     _, _, (target,) = load_targets(str(pinned_path), ["android-flagship"])
-    result = choose_student(pinned, pinned_path, target, (8, 8, 1), 10)
-    assert result.chosen == "w0" and result.student == pinned.student.student("w0")
+    result = predict_fit(pinned, target, (8, 8, 1), 10, tool_versions())
+    assert result.chosen == "w0" and result.student == pinned.student.students()[0]
     assert all(c.fits for c in result.candidates)  # w0 is pinned although larger ones fit
 
 
@@ -115,20 +116,20 @@ def _keras_macs(model) -> int:
 
 
 def test_fit_is_cached_per_profile_and_reruns_when_the_profile_changes(ladder, tmp_path):
-    from edgebuild.tfenv import tool_versions
-    from edgebuild.toolchain.cache import StageCache
-    from edgebuild.toolchain.fit_cache import choose_students_cached
+    from edgebuild.app.build import recipe_context
+    from edgebuild.app.pipeline import walk
 
     folder, recipe, recipe_path, dataset, result = ladder
-    cache, versions = StageCache(tmp_path / "cache"), tool_versions()
-    shape, classes = dataset.input_shape, dataset.num_classes
-    _, _, targets = load_targets(str(recipe_path), ["android-flagship"])
-    [(first, cached)] = choose_students_cached(recipe, recipe_path, targets, shape, classes, cache, versions)
+
+    def fits(*profiles):
+        ctx = recipe_context(str(recipe_path), list(profiles), cache_root=tmp_path / "cache")
+        return [(run.output, run.cached) for step, _, run in walk(ctx, until="fit").log if step.name == "fit"]
+
+    [(first, cached)] = fits("android-flagship")
     assert not cached and first.chosen == result.chosen == "w2"
-    [(again, cached)] = choose_students_cached(recipe, recipe_path, targets, shape, classes, cache, versions)
+    [(again, cached)] = fits("android-flagship")
     assert cached and again == first  # host latency predictions included: read back, not measured again
     smaller = (result.candidates[0].predicted.size_bytes + result.candidates[1].predicted.size_bytes) // 2
     tight = write_profile(folder, "android-flagship", "tight-cached.yaml", size_bytes=smaller)
-    _, _, both = load_targets(str(recipe_path), ["android-flagship", str(tight)])
-    fits = choose_students_cached(recipe, recipe_path, both, shape, classes, cache, versions)
-    assert [(fit.chosen, cached) for fit, cached in fits] == [("w2", True), ("w1", False)]
+    assert [(fit.chosen, cached) for fit, cached in fits("android-flagship", str(tight))] == [("w2", True),
+                                                                                              ("w1", False)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from edgebuild.converters.flatbuffer import read_model
-from edgebuild.recipe import StudentConfig
-from edgebuild.toolchain.fit_predict import KernelPattern, converted_candidates
+from edgebuild.config.students import student_config
+from edgebuild.converters.fit_predict import KernelPattern, converted_candidates
 
 
 def test_pruned_and_clustered_kernels_reach_the_artifact():
-    student = StudentConfig(architecture="mobilenet_v1", stem_channels=8,
-                            blocks=({"channels": 16, "stride": 2}, {"channels": 32}))
+    student = student_config({"architecture": "mobilenet_v1", "stem_channels": 8,
+                              "blocks": [{"channels": 16, "stride": 2}, {"channels": 32}]})
     (model_bytes,) = converted_candidates([student], (8, 8, 1), 10, precision="int8", io_dtype="int8",
                                           pattern=KernelPattern(zero_fraction=0.5, clusters=4), from_qat=False,
                                           seed=0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edgebuild.errors import BadInput
-from edgebuild.recipe import StudentConfig, StudentLadder, load_recipe, resolved_student
-from edgebuild.toolchain.pipeline import plan_training
+from edgebuild.app.plan import plan
+from edgebuild.base.errors import BadInput
+from edgebuild.config.recipe import StudentLadder, load_recipe
 from fit_recipes import ladder_text, with_student
 from tiny_recipe import TINY_RECIPE
 
@@ -25,26 +25,21 @@ def test_candidates_inherit_the_shared_fields_and_may_override_them(tmp_path):
     assert {c.bn_momentum for c in ladder.candidates} == {0.9}
 
 
-def test_a_resolved_candidate_trains_under_the_same_cache_keys_as_that_one_student(tmp_path):
-    ladder_recipe = _load(tmp_path, ladder_text(widths=(0.5, 1.0)))
-    single_text = with_student("student:\n  architecture: mobilenet_v1\n  width: 1.0\n  stem_channels: 8\n"
-                               "  blocks: [{channels: 16, stride: 2}, {channels: 32, stride: 1}]\n")
-    single_recipe = _load(tmp_path, single_text)
+def test_a_chosen_candidate_trains_under_the_same_cache_keys_as_that_one_student(tmp_path):
+    ladder_path = tmp_path / "ladder.yaml"
+    ladder_path.write_text(ladder_text(widths=(0.5, 1.0)).replace("choose: auto", "choose: w1"))
+    single_path = tmp_path / "single.yaml"
+    single_path.write_text(with_student("student:\n  architecture: mobilenet_v1\n  width: 1.0\n  stem_channels: 8\n"
+                                        "  blocks: [{channels: 16, stride: 2}, {channels: 32, stride: 1}]\n"))
+    ladder, single = load_recipe(str(ladder_path))[0].student, load_recipe(str(single_path))[0].student
+    assert isinstance(ladder, StudentLadder) and ladder.students()[1] == single
 
-    # Frozen models: model_copy(update=...) makes a new recipe and leaves the loaded one as it was.
-    trained = ladder_recipe.model_copy(update={"student": resolved_student(ladder_recipe, "w1")})
-    assert isinstance(ladder_recipe.student, StudentLadder) and type(trained.student) is StudentConfig
-    assert trained.student == single_recipe.student
-    keys = [[planned.key for planned in plan_training(recipe, "data", 0, {}, tmp_path)]
-            for recipe in (trained, single_recipe)]
-    assert len(keys[0]) == 4 and keys[0] == keys[1]
+    def training_keys(path):
+        rows = plan(str(path), ["android-flagship"], cache_root=tmp_path / "cache")
+        return [row.key for row in rows if row.stage in ("distill", "prune", "qat")]
 
-
-def test_resolving_a_one_student_recipe_returns_its_student(tmp_path):
-    recipe = _load(tmp_path, TINY_RECIPE)
-    assert resolved_student(recipe, None) is recipe.student
-    with pytest.raises(BadInput, match=r"no student candidate 'w9': expected one of \['w0', 'w1', 'w2'\]"):
-        resolved_student(_load(tmp_path, ladder_text()), "w9")
+    keys = training_keys(ladder_path)
+    assert len(keys) == 3 and keys == training_keys(single_path)
 
 
 @pytest.mark.parametrize("old, new, message", [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edgebuild.build import load_targets
-from edgebuild.toolchain.fit import choose_student, predicted_vs_measured
+from edgebuild.config.targets import load_targets
+from edgebuild.app.fit import predict_fit, predicted_vs_measured
+from edgebuild.base.tfenv import tool_versions
 from fit_builds import built_artifact, digits
 from fit_recipes import write_ladder
 
@@ -18,12 +19,13 @@ SIZE_TOLERANCE_PCT, MEMORY_TOLERANCE_PCT = 5.0, 10.0
     ("mobilenet_v1", 8, (0.75,), "iphone"),  # float16 weights from the float model, float32 I/O
 ])
 def test_predicted_artifact_matches_the_built_one(tmp_path, architecture, input_size, widths, profile):
-    from edgebuild.verify.checks import memory_check, read_artifact
+    from edgebuild.converters.artifact import read_artifact
+    from edgebuild.verify.checks import memory_check
 
     recipe_path = write_ladder(tmp_path, architecture=architecture, widths=widths, input_size=input_size)
     recipe, recipe_path, (target,) = load_targets(str(recipe_path), [profile])
     dataset = digits(recipe, recipe_path)
-    result = choose_student(recipe, recipe_path, target, dataset.input_shape, dataset.num_classes)
+    result = predict_fit(recipe, target, dataset.input_shape, dataset.num_classes, tool_versions())
 
     errors = {}
     for candidate in result.candidates:

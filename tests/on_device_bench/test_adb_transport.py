@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebuild.on_device_bench.transports import TransportError, bench_on_device
+from edgebuild.on_device_bench.transports import DeviceBenchOptions, TransportError, bench_on_device
 
 SERIAL = "emulator-5554"
 DEVICE_TMP = "/data/local/tmp"
@@ -106,7 +106,7 @@ def _script(path: Path, text: str) -> None:
 def bench(model, **overrides):
     settings = {"threads": 2, "runs": 30, "warmup": 2, "timeout_s": 30, "benchmark_model_path": BENCHMARK_MODEL}
     settings.update(overrides)
-    return bench_on_device("adb:" + SERIAL, str(model), **settings)
+    return bench_on_device("adb:" + SERIAL, str(model), DeviceBenchOptions(**settings))
 
 
 def test_figures_come_from_benchmark_model_and_missing_ones_are_named(device, int8_classifier, tmp_path):
@@ -157,7 +157,7 @@ def test_missing_benchmark_model_binary_is_reported(device, int8_classifier):
 
 def test_unknown_serial_is_one_line(device, int8_classifier):
     with pytest.raises(TransportError, match="device 'nope' not found") as raised:
-        bench_on_device("adb:nope", str(int8_classifier), timeout_s=30)
+        bench_on_device("adb:nope", str(int8_classifier), DeviceBenchOptions(timeout_s=30))
     assert "\n" not in str(raised.value)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgebuild.on_device_bench.transports import TransportError, bench_on_device
+from edgebuild.on_device_bench.transports import DeviceBenchOptions, TransportError, bench_on_device
 
 AWKWARD_NAME = "it's a \"model\" $(x).tflite"
 
@@ -34,7 +34,7 @@ def bench(sshd, model: str, **overrides):
     settings = {"threads": 1, "runs": 20, "warmup": 3, "min_seconds": 0, "timeout_s": 60,
                 "ssh_config": str(sshd.ssh_config)}
     settings.update(overrides)
-    return bench_on_device(sshd.device, model, **settings)
+    return bench_on_device(sshd.device, model, DeviceBenchOptions(**settings))
 
 
 def test_int8_model_runs_on_the_board_under_tflite_runtime(sshd, int8_classifier, awkward_python, tmp_path):
@@ -71,8 +71,8 @@ def test_wrong_host_is_one_line(sshd, int8_classifier, board_python):
     closed = sshd.device.rsplit(":", 1)[0] + ":1"
 
     with pytest.raises(TransportError, match="Connection refused") as raised:
-        bench_on_device(closed, str(int8_classifier), python=board_python, timeout_s=30,
-                        ssh_config=str(sshd.ssh_config))
+        bench_on_device(closed, str(int8_classifier),
+                        DeviceBenchOptions(python=board_python, timeout_s=30, ssh_config=str(sshd.ssh_config)))
     assert "\n" not in str(raised.value)
 
 

@@ -80,7 +80,7 @@ def test_unknown_profile_key_is_named_with_a_suggestion(tmp_path):
     ("{epochs: 1,", "{epochs: many,", ("qat.training.epochs", "expected a valid integer", "'many'")),
     ("input_size: [8, 8]", "input_size: 8x8", ("data.input_size", "expected a valid", "'8x8'")),
     ("architecture: mobilenet_v1", "architecture: resnet9000", ("student.architecture", "mobilenet_v1", "'resnet9000'")),
-    ("convert:\n", "convert:\n  precisions: [int4]\n", ("convert.precisions.0", "'int8'", "'int4'")),
+    ("convert:\n", "convert:\n  precisions: [int4]\n", ("convert.precisions.0", "expected one of: int8, ", "'int4'")),
     ("seed: 3", "seed: 3\nstrategy: tpu", ("strategy", "'mirrored'", "'tpu'")),
 ], ids=["type_epochs", "type_input_size", "unknown_student", "unknown_precision", "unknown_strategy"])
 def test_wrong_type_or_unknown_name_is_named(tmp_path, old, new, fragments):

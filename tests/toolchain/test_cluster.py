@@ -27,8 +27,8 @@ def test_clustering_shrinks_the_gzipped_weights(cqat_build):
 def test_a_cached_cqat_stage_restores_to_the_model_it_trained(cqat_build):
     # The cluster-preserving scheme sizes variables from the weights it wraps; the stage hands on a
     # default-scheme copy so that another process can rebuild it from the cache.
-    again = train_tiny(cqat_build.folder, cqat_build.cache, convert=False, prune=None, cluster=CLUSTER).trained
-    assert all(outcome.cached for outcome in again.outcomes)
+    again = train_tiny(cqat_build.folder, cqat_build.cache, convert=False, prune=None, cluster=CLUSTER)
+    assert all(run.cached for run in again.trained)
     x = cqat_build.dataset.x_test
-    restored, live = again.models["qat"](), cqat_build.trained.models["qat"]()
+    restored, live = again.model("qat"), cqat_build.model("qat")
     np.testing.assert_allclose(restored(x, training=False), live(x, training=False), atol=1e-5)

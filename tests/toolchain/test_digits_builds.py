@@ -28,7 +28,7 @@ def test_default_digits_build_is_accurate_on_all_digits_and_close_to_float(tmp_p
 
 @pytest.mark.slow
 def test_digits_recipe_builds_from_a_folder_of_28x28_pngs_with_no_other_edit(tmp_path):
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
 
     write_digit_folder(tmp_path / "pngs", size=28, shifts=(0, 1))  # 3,594 grayscale PNGs
     bundled = load_recipe("digits")[1].read_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tiny_builds import write_recipe
+from tiny_builds import training_job, write_recipe
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -27,33 +27,32 @@ def test_response_loss_is_the_hard_loss_when_the_student_matches_the_teacher():
 @pytest.fixture(scope="module")
 def feature_context(tmp_path_factory):
     """A tiny recipe with `distill.kind: feature`, its data, and its teacher trained for one epoch."""
-    from edgebuild import tfenv
-    from edgebuild.events import Events
-    from edgebuild.recipe import load_recipe
+    from edgebuild.base import tfenv
     from edgebuild.toolchain import teacher
     from edgebuild.toolchain.data import load_dataset
-    from edgebuild.toolchain.stage import StageContext, Upstream
+    from edgebuild.toolchain.soft_targets import SoftTargets, last_conv_layer
+    from edgebuild.toolchain.training import keras, logits
 
     tiny_training = {"epochs": 1, "batch_size": 64, "learning_rate": 0.005}
-    recipe, path = load_recipe(str(write_recipe(
+    path = write_recipe(
         tmp_path_factory.mktemp("feature"),
         teacher={"architecture": {"filters": [8, 16], "dense_units": 16}, "training": tiny_training},
-        distill={"kind": "feature", "feature_weight": 0.5, "training": tiny_training})))
+        distill={"kind": "feature", "feature_weight": 0.5, "training": tiny_training})
     tfenv.tensorflow(0)
     data = load_dataset("sklearn:digits", (8, 8), validation_fraction=0.1, test_fraction=0.2, seed=0)
-    ctx = StageContext(recipe, data, 0, Events(), path.parent)
-    return ctx, teacher.train(ctx, Upstream())
+    trained_teacher = teacher.train(training_job(path, data, with_student=False))
+    features = keras.Model(trained_teacher.inputs, last_conv_layer(trained_teacher).output).predict(data.x_train)
+    return training_job(path, data, soft_targets=SoftTargets(logits(trained_teacher, data.x_train), features))
 
 
 def test_feature_distillation_leaves_the_projection_out_of_the_student(feature_context):
     from edgebuild.toolchain import distill
-    from edgebuild.toolchain.stage import Upstream
 
-    ctx, trained_teacher = feature_context
-    student = distill.train(ctx, Upstream(teacher=trained_teacher))
+    job = feature_context
+    student = distill.train(job)
     assert distill.PROJECTION_LAYER not in [layer.name for layer in student.layers]
-    assert student.count_params() == distill.new_student(ctx).count_params()
-    trainer, targets = distill.feature_trainer(student, trained_teacher, ctx.dataset.x_train[:8])
+    assert student.count_params() == distill.new_student(job).count_params()
+    trainer, targets = distill.feature_trainer(student, job.output("soft_targets").features[:8])
     projected = trainer.get_layer(distill.PROJECTION_LAYER).output
     assert tuple(projected.shape[1:]) == targets.shape[1:]  # teacher's channels on the student's grid
     assert targets.shape[-1] == 16  # the teacher's last conv
@@ -64,23 +63,22 @@ def test_a_stage_trains_the_same_model_whatever_ran_before_it_in_the_process(fea
     import tensorflow as tf
 
     from edgebuild.toolchain import distill
-    from edgebuild.toolchain.stage import Upstream
 
-    ctx, trained_teacher = feature_context
-    first = distill.train(ctx, Upstream(teacher=trained_teacher)).get_weights()
+    job = feature_context
+    first = distill.train(job).get_weights()
     tf.random.uniform([1000])
     np.random.random(1000)
-    second = distill.train(ctx, Upstream(teacher=trained_teacher)).get_weights()
+    second = distill.train(job).get_weights()
     for before, after in zip(first, second, strict=True):
         np.testing.assert_array_equal(before, after)
 
 
 @pytest.mark.slow
-def test_distillation_beats_scratch_by_a_point_on_digits_mean_of_3_seeds():
+def test_distillation_beats_scratch_by_a_point_on_digits_mean_of_3_seeds(tmp_path):
     sys.path.insert(0, str(BENCH))
     from toolchain_distill import compare_kinds, summary
-    from toolchain_recipe import one_student_recipe
+    from toolchain_recipe import one_student_context
 
-    recipe, base_dir = one_student_recipe("digits", None)
-    runs = [compare_kinds(recipe, base_dir, seed, kinds=("none", "response")) for seed in (0, 1, 2)]
+    ctx = one_student_context("digits", None, tmp_path / "cache")
+    runs = [compare_kinds(ctx, seed, kinds=("none", "response")) for seed in (0, 1, 2)]
     assert summary(runs, kinds=("none", "response"))["response_minus_scratch_points"]["mean"] >= 1.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from edgebuild.errors import GateFailed
+from edgebuild.base.errors import GateFailed
 from tiny_builds import train_tiny, write_recipe
 
 
@@ -43,10 +43,10 @@ def test_collapsing_mobilenet_v2_stops_at_distill(tmp_path):
 
 
 def test_every_stage_reports_accuracy_parameters_size_and_time(pcqat_build):
-    outcomes = pcqat_build.trained.outcomes
-    assert [outcome.name for outcome in outcomes] == ["teacher", "distill", "prune", "cluster", "qat"]
-    for outcome in outcomes:
-        metrics = outcome.metrics
+    runs = pcqat_build.trained
+    assert [run.name for run in runs] == ["teacher", "distill", "prune", "cluster", "qat"]
+    for run in runs:
+        metrics = run.output.metrics
         assert 0.0 <= metrics["accuracy"] <= 1.0 and metrics["train_seconds"] > 0
         assert metrics["size_bytes"] >= 4 * metrics["parameters"] > 0
     distilled = pcqat_build.metrics("distill")

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from edgebuild.errors import BadInput
+from edgebuild.base.errors import BadInput
 from flatbuffer_weights import weight_arrays, zero_fraction
 from tiny_builds import TWO_BY_FOUR, write_recipe
 
@@ -54,7 +54,7 @@ def test_pruning_schedule_reaches_its_target_on_a_pruning_step(total_steps):
     ({"m_by_n": [4, 4]}, "m < n"),
 ])
 def test_contradictory_prune_sections_are_bad_input(tmp_path, prune, fragment):
-    from edgebuild.recipe import load_recipe
+    from edgebuild.config.recipe import load_recipe
 
     path = write_recipe(tmp_path, prune={**prune, "training": TWO_BY_FOUR["training"]})
     with pytest.raises(BadInput, match=fragment):

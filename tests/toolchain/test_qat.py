@@ -17,8 +17,8 @@ def test_int8_artifact_is_within_1_5_points_of_the_float_student(tiny_build):
 
 @pytest.mark.parametrize("pruned, clustered", [(True, False), (True, True)])
 def test_preserving_scheme_copy_gives_the_same_outputs(pruned, clustered):
-    from edgebuild import tfenv
-    from edgebuild.recipe import StudentConfig
+    from edgebuild.base import tfenv
+    from edgebuild.config.students import student_config
     from edgebuild.toolchain.data import load_dataset
     from edgebuild.toolchain.qat import quantization_aware, with_default_quantizers
     from edgebuild.toolchain.students import build_student
@@ -26,7 +26,7 @@ def test_preserving_scheme_copy_gives_the_same_outputs(pruned, clustered):
 
     tfenv.tensorflow(0)
     data = load_dataset("sklearn:digits", (8, 8), validation_fraction=0.1, test_fraction=0.2, seed=0)
-    config = StudentConfig(architecture="mobilenet_v1", stem_channels=8, blocks=({"channels": 16, "stride": 2},))
+    config = student_config({"architecture": "mobilenet_v1", "stem_channels": 8, "blocks": [{"channels": 16, "stride": 2}]})
     student = build_student(config, data.input_shape, data.num_classes)
     for kernel in (w for w in student.weights if w.name.endswith("/kernel:0")):
         values = kernel.numpy()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cli_runner import assert_one_line_error, run_edgebuild
-from tiny_builds import write_recipe
+from tiny_builds import training_job, write_recipe
 
 @pytest.fixture(scope="module")
 def digits_8x8():
-    from edgebuild import tfenv
+    from edgebuild.base import tfenv
     from edgebuild.toolchain.data import load_dataset
 
     tfenv.tensorflow(0)
@@ -27,14 +27,11 @@ def _save_teacher(path, dataset):
 
 
 def _load_teacher(tmp_path, dataset, file_name: str, trust: bool):
-    from edgebuild.events import Events
-    from edgebuild.recipe import load_recipe
     from edgebuild.toolchain import teacher
-    from edgebuild.toolchain.stage import StageContext, Upstream
 
     _save_teacher(tmp_path / file_name, dataset)
-    recipe, path = load_recipe(str(write_recipe(tmp_path, teacher={"path": file_name, "trust_unsafe_format": trust})))
-    return teacher.train(StageContext(recipe, dataset, 0, Events(), path.parent), Upstream())
+    path = write_recipe(tmp_path, teacher={"path": file_name, "trust_unsafe_format": trust})
+    return teacher.train(training_job(path, dataset, with_student=False))
 
 
 @pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")

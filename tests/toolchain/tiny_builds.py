@@ -23,12 +23,25 @@ class TinyBuild:
     folder: Path  # the recipe and the SavedModel
     cache: Path
     recipe: Any
-    dataset: Any
-    trained: Any  # pipeline.TrainedModels
+    upstream: Any  # base.stage.Upstream: every step's run for the one target
     int8_bytes: bytes | None
 
+    @property
+    def dataset(self):
+        return self.upstream.output("data")
+
+    @property
+    def trained(self) -> list:
+        """The runs of the stages that made a model, in pipeline order."""
+        from edgebuild.app.pipeline import model_stages
+
+        return [self.upstream.runs[name] for name in model_stages(self.upstream)]
+
     def metrics(self, stage: str) -> dict:
-        return self.trained.outcome(stage).metrics
+        return self.upstream.output(stage).metrics
+
+    def model(self, stage: str):
+        return self.upstream.output(stage).load()
 
 
 def tiny_recipe_text(**sections: Any) -> str:
@@ -45,32 +58,32 @@ def write_recipe(folder: Path, **sections: Any) -> Path:
 
 
 def train_tiny(folder: Path, cache: Path, *, convert: bool = True, **sections: Any) -> TinyBuild:
-    """Train every stage of a tiny recipe variant and, if asked, convert it to full int8."""
-    from edgebuild import tfenv
-    from edgebuild.recipe import load_recipe
-    from edgebuild.toolchain import pipeline
-    from edgebuild.toolchain.cache import StageCache
-    from edgebuild.toolchain.data import load_dataset
-    from edgebuild.toolchain.stage import StageContext
-    from edgebuild.events import Events
+    """Train every stage of a tiny recipe variant through the pipeline and, if asked, convert it to full int8."""
+    from edgebuild.app.build import recipe_context
+    from edgebuild.app.pipeline import walk
 
-    recipe, path = load_recipe(str(write_recipe(folder, **sections)))
-    tfenv.tensorflow(recipe.seed)
-    data = recipe.data
-    dataset = load_dataset(data.source, data.input_size, validation_fraction=data.validation_fraction,
-                           test_fraction=data.test_fraction, seed=recipe.seed)
-    ctx = StageContext(recipe, dataset, recipe.seed, Events(), path.parent)
-    trained = pipeline.run_training(ctx, StageCache(cache), tfenv.tool_versions())
-    int8_bytes = int8_artifact(trained, dataset, folder) if convert else None
-    return TinyBuild(folder, cache, recipe, dataset, trained, int8_bytes)
+    path = write_recipe(folder, **sections)
+    ctx = recipe_context(str(path), ["android-flagship"], cache_root=cache)
+    upstream = walk(ctx, until="qat").runs["android-flagship"]
+    int8_bytes = int8_artifact(ctx.targets[0], upstream, folder) if convert else None
+    return TinyBuild(folder, cache, ctx.recipe, upstream, int8_bytes)
 
 
-def int8_artifact(trained, dataset, folder: Path) -> bytes:
+def int8_artifact(target, upstream, folder: Path) -> bytes:
+    from edgebuild.app.pipeline import conversion_source
     from edgebuild.converters.export import export_saved_model
     from edgebuild.converters.tflite import convert, representative_images
-    from edgebuild.toolchain.pipeline import conversion_source
 
-    model = trained.models[conversion_source("int8", list(trained.models))]()
+    model = upstream.output(conversion_source(target, upstream)).load()
     saved_model = folder / "saved_model"
     export_saved_model(model, saved_model)
-    return convert(saved_model, "int8", "int8", representative_images(dataset.x_train, 50, 0))
+    return convert(saved_model, "int8", "int8", representative_images(upstream.output("data").x_train, 50, 0))
+
+
+def training_job(recipe_path: Path, dataset, *, with_student: bool = True, **outputs: Any):
+    """A TrainingJob for calling a training module directly, on the recipe's own context."""
+    from edgebuild.app.build import recipe_context
+    from edgebuild.toolchain.training_stage import standalone_job
+
+    ctx = recipe_context(str(recipe_path), ["android-flagship"], cache_root=recipe_path.parent / "cache")
+    return standalone_job(ctx, dataset, ctx.recipe.student if with_student else None, **outputs)

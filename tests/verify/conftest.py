@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebuild import tfenv
+from edgebuild.base import tfenv
 
 CLASSES = 10  # sklearn:digits, so the image model doubles as a classifier for --data
 IMAGE_SHAPE = (8, 8, 1)

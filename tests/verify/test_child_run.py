@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgebuild.errors import BadInput
-from edgebuild.verify.checks import read_artifact
+from edgebuild.base.errors import BadInput
+from edgebuild.converters.artifact import read_artifact
 from edgebuild.verify.child_run import failure_checks, run_model
 
 MODEL = "/models/m.tflite"

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from cli_runner import assert_one_line_error
-from edgebuild.profile import Tolerances
+from edgebuild.config.profile import Tolerances
 from edgebuild.verify.baseline import Baseline, BaselineReport, compare_with_baseline
-from edgebuild.verify.checks import read_artifact
+from edgebuild.converters.artifact import read_artifact
 from verify_cli import checks_of, report_of, verify
 
 

@@ -7,7 +7,7 @@ from importlib.metadata import version
 import pytest
 
 from edgebuild.converters.flatbuffer import read_model_file
-from edgebuild.profile import load_profile
+from edgebuild.config.profile import load_profile
 from verify_cli import checks_of, report_of, verify
 
 # (model kind, profile, the checks that must fail: none means exit 0)

@@ -1,0 +1,1 @@
+"""The app layer: the pipeline and the commands' APIs (build, convert, verify, plan, fit)."""

@@ -1,0 +1,204 @@
+"""The report: one typed model that build, convert and verify all produce, with a published schema.
+
+CI jobs read report.json; its JSON Schema is committed beside this module (report.schema.json)
+and printed by `edgebuild schema report`. A new section is a new optional field here (and a
+`schema_version` bump when an existing field changes meaning or shape).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from edgebuild.verify.checks import Check
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = "report.schema.json"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tensor(Section):
+    name: str
+    shape: list[int]
+    dtype: str
+    quantization: dict[str, Any] | None
+
+
+class ArtifactSection(Section):
+    path: str  # the published file (a verify report: the file verified)
+    sha256: str
+    size_bytes: int
+    gzip_bytes: int
+    precision: str
+    parameters: int
+    ops: dict[str, int]
+    inputs: list[Tensor]
+    outputs: list[Tensor]
+
+
+class Runtime(Section):
+    name: str
+    version: str
+
+
+class Host(Section):
+    cpu_model: str
+    logical_cores: int
+
+
+class Latency(Section):
+    """Milliseconds per invoke on this host: a proxy for the device, labelled as such."""
+
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    min: float
+    max: float
+    runs: int
+    warmup: int
+    threads: int
+    runtime: Runtime
+    where: Literal["host"]
+    host: Host
+    note: str
+
+
+class Memory(Section):
+    checked_bytes: int
+    basis: str
+    method: str
+    estimated_bytes: int
+    estimated_arena_bytes: int
+    measured_rss_delta_bytes: int | None
+    measured: dict[str, Any] | None
+
+
+class Accuracy(Section):
+    """Top-1; the artifact's measured in the interpreter, the float reference's in Keras, same split."""
+
+    artifact: float | None
+    artifact_all_data: float | None = None
+    float_student: float | None = None
+    float_student_all_data: float | None = None
+    float_model: float | None = None
+    float_model_all_data: float | None = None
+    samples: int | None = None
+    measured_on: str
+
+
+class Measurement(Section):
+    key: str
+    reused: bool
+    of: str
+
+
+class StageRow(Section):
+    name: str
+    seconds: float
+    cached: bool
+    key: str | None = None
+    accuracy: float | None = None
+    parameters: int | None = None
+    sparsity: float | None = None
+    size_bytes: int | None = None
+    gzip_bytes: int | None = None
+    precision: str | None = None
+    measurement_reused: bool | None = None
+    input_hashes: dict[str, str] | None = None
+
+
+class Device(Section):
+    device: str
+    where: Literal["device"]
+    transport: str | None = None
+    runtime: Runtime | None = None
+    latency_ms: dict[str, float | None] | None = None
+    memory: dict[str, Any] | None = None
+    not_measured: list[str] = []
+
+
+class BaselineDelta(Section):
+    check: str
+    metric: str
+    baseline: float
+    now: float
+    change: float
+    change_pct: float
+    tolerance_pct: float
+
+
+class Baseline(Section):
+    path: str
+    sha256: str
+    deltas: list[BaselineDelta]
+    not_compared: list[str]
+
+
+class Fit(Section):
+    """`edgebuild fit`'s predictions for the chosen student, beside what the build then measured."""
+
+    profile: str
+    precision: str
+    io_dtype: str
+    choose: str | None
+    chosen: str | None
+    fits: bool
+    candidates: list[dict[str, Any]]
+    predicted_figures: dict[str, str]
+    predicted_vs_measured: dict[str, dict[str, Any]]
+
+
+class Report(Section):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["build", "convert", "verify"]
+    title: str
+    recipe: str | None = None
+    model: str | None = None
+    profile: str
+    precision: str | None = None
+    io_dtype: str | None = None
+    passed: bool
+    checks: list[Check]
+    artifact: ArtifactSection
+    latency_ms: Latency | None
+    memory: Memory
+    accuracy: Accuracy | None = None
+    measurement: Measurement | None = None
+    stages: list[StageRow] = []
+    fit: Fit | None = None
+    device: Device | None = None
+    baseline: Baseline | None = None
+    normalization: dict[str, Any] | None = None
+    versions: dict[str, str]
+    inputs: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _verdict_is_the_checks(self) -> "Report":
+        if self.passed != all(check.passed for check in self.checks):
+            raise ValueError("passed must be true exactly when every check passed")
+        return self
+
+    def failed_checks(self) -> list[Check]:
+        return [check for check in self.checks if not check.passed]
+
+    def to_json(self) -> bytes:
+        return (json.dumps(self.model_dump(mode="json"), indent=2) + "\n").encode()
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json, as the model defines it."""
+    schema = Report.model_json_schema()
+    schema["$id"] = f"https://edgebuild.dev/report.schema.v{SCHEMA_VERSION}.json"
+    return schema
+
+
+def committed_schema() -> dict[str, Any]:
+    """The schema as committed in the repository (a test keeps it equal to `report_schema()`)."""
+    return json.loads(resources.files("edgebuild.verify").joinpath(SCHEMA_FILE).read_text())

@@ -1,0 +1,82 @@
+"""report.md: the report's facts for people, verdict first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgebuild.verify.report import Report
+
+
+def to_markdown(typed: Report) -> str:
+    report = typed.model_dump(mode="json")
+    verdict = "PASS" if report["passed"] else "FAIL"
+    title = report.get("title", report["artifact"]["path"])
+    lines = [f"# {title}: {verdict}", "", "| check | value | limit | result |", "|---|---|---|---|"]
+    for check in report["checks"]:
+        result = "pass" if check["passed"] else f"**FAIL**: {check['reason']}"
+        lines.append(f"| {check['name']} | {_cell(check['value'])} | {_cell(check['limit'])} | {result} |")
+    lines += _artifact_lines(report["artifact"])
+    if report.get("accuracy"):
+        lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()
+                                                    if v is not None]
+    if report.get("latency_ms"):
+        lines += _latency_lines(report["latency_ms"])
+    if report.get("memory"):
+        lines += _memory_lines(report["memory"])
+    if report.get("baseline"):
+        lines += _baseline_lines(report["baseline"])
+    if report.get("stages"):
+        lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
+                  "|---|---|---|---|---|---|"]
+        for stage in report["stages"]:
+            lines.append(f"| {stage['name']} | {stage['seconds']:.1f} | {_cell(stage.get('accuracy'))} | "
+                         f"{_cell(stage.get('parameters'))} | {_cell(stage.get('sparsity'))} | "
+                         f"{'yes' if stage.get('cached') else 'no'} |")
+    lines += ["", "## Versions", ""] + [f"- {k}: {v}" for k, v in report.get("versions", {}).items()]
+    if report.get("inputs"):
+        lines += ["", "## Inputs", ""] + [f"- {k}: {v}" for k, v in report["inputs"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
+    return ["", "## Artifact", "", f"- sha256: `{artifact['sha256']}`",
+            f"- size: {artifact['size_bytes']} B (gzip -9: {artifact['gzip_bytes']} B)",
+            f"- precision: {artifact['precision']}, parameters: {artifact['parameters']}",
+            f"- ops: {', '.join(f'{k}×{v}' for k, v in artifact['ops'].items())}"]
+
+
+def _latency_lines(latency: dict[str, Any]) -> list[str]:
+    runtime = latency["runtime"]
+    heading = (f"## Host latency ({runtime['name']} {runtime['version']}, {latency['threads']} threads, "
+               f"{latency['runs']} runs after {latency['warmup']} warm-up)")
+    return ["", heading, "",
+            f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms", "",
+            f"{latency['note'][0].upper()}{latency['note'][1:]}."]
+
+
+def _memory_lines(memory: dict[str, Any]) -> list[str]:
+    measured = memory["measured_rss_delta_bytes"]
+    return ["", "## Peak memory", "",
+            "- measured: none, the model did not run" if measured is None else
+            f"- measured: {measured} B (RSS growth of the child process running the model)",
+            f"- estimated: {memory['estimated_bytes']} B (model + tensor arena of {memory['estimated_arena_bytes']} B)",
+            f"- checked: {memory['checked_bytes']} B, {memory['method']}"]
+
+
+def _baseline_lines(baseline: dict[str, Any]) -> list[str]:
+    lines = ["", f"## Against the baseline {baseline['path']}", "", "| metric | baseline | now | change | tolerance |",
+             "|---|---|---|---|---|"]
+    for delta in baseline["deltas"]:
+        lines.append(f"| {delta['metric']} | {_cell(delta['baseline'])} | {_cell(delta['now'])} | "
+                     f"{delta['change']:+.4g} ({delta['change_pct']:+.1f}%) | +{delta['tolerance_pct']:g}% |")
+    if baseline["not_compared"]:
+        lines += [""] + [f"- not compared: {why}" for why in baseline["not_compared"]]
+    return lines
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value) or "none"
+    return "" if value is None else str(value)
