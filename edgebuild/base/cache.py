@@ -145,12 +145,6 @@ class InputsIndex:
     def record(self, scope: str, inputs: dict[str, Any]) -> None:
         write_atomically(self._path(scope), canonical_json(inputs))
 
-    def last(self, scope: str) -> dict[str, Any] | None:
-        try:
-            return json.loads(self._path(scope).read_text())
-        except (OSError, ValueError):
-            return None
-
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Every scope's last inputs as they stand now, keyed like `last`: `plan` reads what was built
         before it computed anything itself."""

@@ -25,7 +25,3 @@ def write_atomically(path: Path, data: bytes) -> None:
 def canonical_json(document: Any) -> bytes:
     """Sorted keys, so the same document always gives the same bytes (and cache manifests)."""
     return json.dumps(document, sort_keys=True, indent=1, default=str).encode()
-
-
-def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
