@@ -77,7 +77,7 @@ def test_markdown_report_leads_with_the_verdict(tiny_build):
     folder, report = _outputs(tiny_build)
     text = (folder / "report.md").read_text()
     assert text.startswith(f"# tiny for android-flagship: {'PASS' if report['passed'] else 'FAIL'}")
-    assert "| check | value | limit | result |" in text
+    assert "| check | value | limit | basis | result |" in text
 
 
 def test_verify_agrees_with_the_build(tiny_build):

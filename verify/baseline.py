@@ -96,4 +96,5 @@ def _growth_check(delta: dict[str, Any], profile_name: str) -> Check:
     reason = "" if passed else (
         f"{delta['metric']} grew {delta['change_pct']:+.1f}% against the baseline ({delta['baseline']:g} → "
         f"{delta['now']:g}), more than the {delta['tolerance_pct']:g}% profile {profile_name} tolerates")
-    return Check(delta["check"], delta["change_pct"], delta["tolerance_pct"], passed, reason)
+    basis = "host" if delta["metric"].startswith("host_") else "file"
+    return Check(delta["check"], delta["change_pct"], delta["tolerance_pct"], passed, reason, basis)

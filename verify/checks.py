@@ -10,27 +10,55 @@ from edgebuild.converters.artifact import Artifact
 from edgebuild.converters.flatbuffer import ModelInfo
 
 
+# Where a check's value comes from, so a proxy is never read as the device's own number.
+BASES = {
+    "file": "read off the .tflite",
+    "host": "measured on this machine: a proxy, not the device",
+    "estimate": "computed from the file's tensors",
+    "device": "measured on the device",
+    "vendor-estimate": "the device vendor's compiler's estimate",
+    "micro-runtime": "measured in the microcontroller runtime",
+    "prediction": "predicted from published device measurements",
+}
+
+
 @dataclass(frozen=True)
 class Check:
+    """One gate decision. `basis`: where the value comes from (BASES): read off the file, measured on
+    this host (a proxy for the device), estimated, measured on the device, a vendor tool's estimate,
+    the micro runtime, a prediction. `ran` False: the check could not run here (the reason says why);
+    it is reported as not run, and counted neither as passed nor as failed."""
+
     name: str
     value: Any
     limit: Any
     passed: bool
     reason: str = ""
+    basis: str = "file"
+    ran: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def at_most(name: str, value, limit, unit: str = "") -> Check:
+def verdict(checks) -> bool:
+    """Passed: every check that ran passed."""
+    return all(check.passed for check in checks if check.ran)
+
+
+def not_run(name: str, limit: Any, reason: str, basis: str) -> Check:
+    return Check(name, None, limit, False, reason, basis, ran=False)
+
+
+def at_most(name: str, value, limit, unit: str = "", basis: str = "file") -> Check:
     passed = value <= limit
     reason = "" if passed else f"{name} {value}{unit} exceeds the limit {limit}{unit}"
-    return Check(name, value, limit, passed, reason)
+    return Check(name, value, limit, passed, reason, basis)
 
 
-def at_least(name: str, value, limit) -> Check:
+def at_least(name: str, value, limit, basis: str = "file") -> Check:
     passed = value >= limit
-    return Check(name, value, limit, passed, "" if passed else f"{name} {value} is below the floor {limit}")
+    return Check(name, value, limit, passed, "" if passed else f"{name} {value} is below the floor {limit}", basis)
 
 
 def static_checks(artifact: Artifact, profile: DeviceProfile) -> list[Check]:
@@ -58,20 +86,23 @@ def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int
     estimate = artifact.arena_bytes + artifact.info.size_bytes
     if profile.budgets.peak_memory_basis == "arena":
         value, method = artifact.arena_bytes, "checked value = activation arena estimated like LiteRT's arena planner"
+        basis = "estimate"
     else:
+        basis = "host" if measured_bytes is not None else "estimate"
         value = max(estimate, measured_bytes or 0)
         method = ("checked value = max(measured RSS growth of a child process running the model, "
                   "model bytes + activation arena estimated like LiteRT's arena planner)")
     details = {"checked_bytes": value, "basis": profile.budgets.peak_memory_basis, "method": method,
                "estimated_bytes": estimate, "estimated_arena_bytes": artifact.arena_bytes,
                "measured_rss_delta_bytes": measured_bytes}
-    return at_most("peak_memory_bytes", value, profile.budgets.peak_memory_bytes, " B"), details
+    return at_most("peak_memory_bytes", value, profile.budgets.peak_memory_bytes, " B", basis), details
 
 
-def latency_checks(latency_ms: dict, profile: DeviceProfile, label: str = "host") -> list[Check]:
+def latency_checks(latency_ms: dict, profile: DeviceProfile, basis: str = "host") -> list[Check]:
+    """p50 and p95 against the profile's targets, named by their basis (`host_latency_p50_ms`, ...)."""
     target = profile.latency
-    return [at_most(f"{label}_latency_p50_ms", round(latency_ms["p50"], 4), target.p50_ms, " ms"),
-            at_most(f"{label}_latency_p95_ms", round(latency_ms["p95"], 4), target.p95_ms, " ms")]
+    return [at_most(f"{basis}_latency_p50_ms", round(latency_ms["p50"], 4), target.p50_ms, " ms", basis),
+            at_most(f"{basis}_latency_p95_ms", round(latency_ms["p95"], 4), target.p95_ms, " ms", basis)]
 
 
 def _member(name: str, value: str, allowed: tuple[str, ...]) -> Check:

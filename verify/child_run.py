@@ -62,7 +62,8 @@ def run_model(artifact: Artifact, *, threads: int, data: tuple[np.ndarray, np.nd
                                   data_path=data_path, timeout_s=timeout_s)
         except RunnerFailed as error:
             return ChildRun(None, failure_checks(str(error), artifact.path))
-    return ChildRun(report, (Check("ops_resolved", [], [], True), Check("runs_in_runtime", True, True, True)))
+    return ChildRun(report, (Check("ops_resolved", [], [], True, basis="host"),
+                             Check("runs_in_runtime", True, True, True, basis="host")))
 
 
 def failure_checks(message: str, path: Path) -> tuple[Check, ...]:
@@ -71,7 +72,7 @@ def failure_checks(message: str, path: Path) -> tuple[Check, ...]:
     unresolved = _unresolved_op(what)
     if unresolved is not None:
         op, reason = unresolved
-        return (Check("ops_resolved", [op], [], False, reason),)
+        return (Check("ops_resolved", [op], [], False, reason, "host"),)
     if what.startswith(_RUNTIME_REFUSED):
         raise BadInput(f"{path}: not a usable TFLite model: the runtime refuses it: {what[len(_RUNTIME_REFUSED):]}")
     return (_did_not_run(what),)
@@ -91,4 +92,4 @@ def _unresolved_op(what: str) -> tuple[str, str] | None:
 
 
 def _did_not_run(reason: str) -> Check:
-    return Check("runs_in_runtime", False, True, False, reason)
+    return Check("runs_in_runtime", False, True, False, reason, "host")

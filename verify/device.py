@@ -36,18 +36,18 @@ def device_checks(model_path: Path, profile: DeviceProfile, run: DeviceRun) -> t
     try:
         measured = bench_on_device(run.device, str(model_path), options)
     except TransportError as error:
-        return [Check("device_run", False, True, False, f"{run.device}: {error}")], Device(device=run.device,
-                                                                                             where="device")
-    checks = [Check("device_run", True, True, True)]
+        return ([Check("device_run", False, True, False, f"{run.device}: {error}", "device")],
+                Device(device=run.device, where="device"))
+    checks = [Check("device_run", True, True, True, basis="device")]
     latency, tool = measured["latency_ms"], measured["runtime"]["name"]
     for percentile, target in (("p50", profile.latency.p50_ms), ("p95", profile.latency.p95_ms)):
         name = f"device_latency_{percentile}_ms"
         value = latency.get(percentile)
         if value is None:
             checks.append(Check(name, None, target, False, f"not measured: {tool} printed no {percentile} "
-                                                           "(a newer benchmark_model prints percentiles)"))
+                                                           "(a newer benchmark_model prints percentiles)", "device"))
         else:
-            checks.append(at_most(name, round(value, 4), target, " ms"))
+            checks.append(at_most(name, round(value, 4), target, " ms", "device"))
     section = Device(device=measured["device"], where="device", transport=measured["transport"],
                      runtime=measured["runtime"], latency_ms=latency, memory=measured.get("memory"),
                      not_measured=measured.get("not_measured", []))

@@ -12,7 +12,7 @@ from edgebuild.base.host import HostInfo, describe_host
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact, read_artifact
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks
+from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks, verdict
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 
@@ -36,7 +36,7 @@ class Verification:
 
     @property
     def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
+        return verdict(self.checks)
 
     def failures(self) -> list[Check]:
         return [check for check in self.checks if not check.passed]
@@ -85,11 +85,11 @@ def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfi
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:
-    checks = [at_least("accuracy_top1", round(top1, 4), limits.min_top1)]
+    checks = [at_least("accuracy_top1", round(top1, 4), limits.min_top1, basis="host")]
     if limits.float_top1 is not None and limits.max_drop_from_float is not None:
         drop = round(limits.float_top1 - top1, 4)
         passed = drop <= limits.max_drop_from_float
         checks.append(Check("accuracy_drop_from_float", drop, limits.max_drop_from_float, passed,
                             "" if passed else f"the artifact lost {drop:.1%} top-1 against the float model "
-                                              f"(limit {limits.max_drop_from_float:.1%})"))
+                                              f"(limit {limits.max_drop_from_float:.1%})", "host"))
     return checks

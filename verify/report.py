@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from edgebuild.verify.checks import Check
+from edgebuild.verify.checks import Check, verdict
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = "report.schema.json"
@@ -181,12 +181,12 @@ class Report(Section):
 
     @model_validator(mode="after")
     def _verdict_is_the_checks(self) -> "Report":
-        if self.passed != all(check.passed for check in self.checks):
-            raise ValueError("passed must be true exactly when every check passed")
+        if self.passed != verdict(self.checks):
+            raise ValueError("passed must be true exactly when every check that ran passed")
         return self
 
     def failed_checks(self) -> list[Check]:
-        return [check for check in self.checks if not check.passed]
+        return [check for check in self.checks if check.ran and not check.passed]
 
     def to_json(self) -> bytes:
         return (json.dumps(self.model_dump(mode="json"), indent=2) + "\n").encode()

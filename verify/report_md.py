@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgebuild.verify.checks import BASES
 from edgebuild.verify.report import Report
 
 
@@ -11,10 +12,14 @@ def to_markdown(typed: Report) -> str:
     report = typed.model_dump(mode="json")
     verdict = "PASS" if report["passed"] else "FAIL"
     title = report.get("title", report["artifact"]["path"])
-    lines = [f"# {title}: {verdict}", "", "| check | value | limit | result |", "|---|---|---|---|"]
+    lines = [f"# {title}: {verdict}", "", "| check | value | limit | basis | result |", "|---|---|---|---|---|"]
     for check in report["checks"]:
-        result = "pass" if check["passed"] else f"**FAIL**: {check['reason']}"
-        lines.append(f"| {check['name']} | {_cell(check['value'])} | {_cell(check['limit'])} | {result} |")
+        result = ("pass" if check["passed"] else f"**FAIL**: {check['reason']}") if check["ran"] else \
+            f"not run: {check['reason']}"
+        lines.append(f"| {check['name']} | {_cell(check['value'])} | {_cell(check['limit'])} | {check['basis']} | "
+                     f"{result} |")
+    bases = dict.fromkeys(check["basis"] for check in report["checks"])
+    lines += ["", "Basis: " + "; ".join(f"{basis} = {BASES.get(basis, basis)}" for basis in bases) + "."]
     lines += _artifact_lines(report["artifact"])
     if report.get("accuracy"):
         lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()

@@ -25,6 +25,7 @@ from edgebuild.app.pipeline import float_reference
 from edgebuild.converters.metadata import provenance, with_metadata
 from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
+from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
 from edgebuild.verify.gate import AccuracyLimits, Verification, verify_model
 from edgebuild.verify.measure import MEASURED_OF
@@ -101,7 +102,7 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
 
 def _verdict(verification: Verification, device_checks_: list) -> dict[str, Any]:
     checks = [*verification.checks, *device_checks_]
-    return {"passed": all(check.passed for check in checks), "checks": checks}
+    return {"passed": verdict(checks), "checks": checks}
 
 
 def _accuracy(ctx: BuildContext, verification: Verification, artifact_all_data: float | None,

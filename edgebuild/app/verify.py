@@ -14,6 +14,7 @@ from edgebuild.converters.artifact import read_artifact
 from edgebuild.toolchain.sources import open_source
 from edgebuild.verify.baseline import load_baseline
 from edgebuild.verify.child_run import DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S
+from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
 from edgebuild.verify.gate import AccuracyLimits, verify_model
 from edgebuild.verify.report import Accuracy, Report
@@ -46,7 +47,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
         accuracy = Accuracy(artifact=verification.accuracy["top1"], samples=verification.accuracy["samples"],
                             measured_on=f"{data_source}: {verification.accuracy['samples']} samples in the interpreter")
     return Report(kind="verify", title=f"{model.name} on {profile.name}", model=model.name, profile=profile.name,
-                  passed=all(check.passed for check in checks), checks=checks,
+                  passed=verdict(checks), checks=checks,
                   artifact=verification.artifact.as_dict(), latency_ms=verification.latency_ms,
                   memory=verification.memory, accuracy=accuracy, baseline=verification.baseline, device=device,
                   versions=tool_versions())

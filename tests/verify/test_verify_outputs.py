@@ -58,7 +58,7 @@ def test_the_human_table_leads_with_the_verdict_and_labels_host_latency(model_fi
 
     assert result.returncode == 0
     assert result.stdout.startswith("# float32.tflite on iphone: PASS")
-    assert "| check | value | limit | result |" in result.stdout
+    assert "| check | value | limit | basis | result |" in result.stdout
     assert "## Host latency" in result.stdout and "not on the iphone device" in result.stdout
 
 
