@@ -191,6 +191,32 @@ def verify_latency(doc: Doc) -> Any:
     return figure
 
 
+@plot
+def latency_predictor(doc: Doc) -> Any:
+    precisions = sorted({group["precision"] for group in doc["groups"]})
+    figure, panels = _figure(len(precisions), "Leave-one-model-out: predicted vs published phone latency, tflite runtime",
+                             5.5)
+    for axes, precision in zip(panels, precisions):
+        groups = [g for g in doc["groups"] if g["runtime"] == "tflite" and g["precision"] == precision]
+        values = []
+        for group in groups:
+            published = [row["published_ms"] for row in group["held_out"]]
+            predicted = [row["predicted_ms"] for row in group["held_out"]]
+            values += published + predicted
+            axes.scatter(published, predicted, s=14, label=f"{group['device'].replace('Samsung ', '')}: median "
+                         f"{group['lomo']['median_ape_pct']:.0f}%, p90 {group['lomo']['p90_ape_pct']:.0f}%")
+        low, high = min(values) / 1.3, max(values) * 1.3
+        axes.plot([low, high], [low, high], color=GREY, linewidth=0.8)
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_title(f"{precision} rows", fontsize=10)
+        axes.set_xlabel("published ms")
+        axes.set_ylabel("predicted ms (model held out of the fit)")
+        axes.legend(fontsize=7)
+        axes.grid(alpha=0.3)
+    return figure
+
+
 def _case(row: Doc) -> str:
     model = row["model"].replace("_", "\n", 1)
     return f"{model}\n{row['threads']} thr{'' if row['judged'] else ' *'}"

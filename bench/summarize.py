@@ -172,6 +172,22 @@ def scaling(doc: Doc) -> list[str]:
                     for stage in doc["digits_stages"]])]
 
 
+@formatter
+def latency_predictor(doc: Doc) -> list[str]:
+    source = doc["source"]
+    rows = [[group["device"], group["runtime"], group["precision"], group["lomo"]["models"],
+             f"{group['lomo']['median_ape_pct']:.1f}%", f"{group['lomo']['p90_ape_pct']:.1f}%",
+             f"{group['macs_only_lomo']['median_ape_pct']:.1f}%", f"{group['macs_only_lomo']['p90_ape_pct']:.1f}%"]
+            for group in doc["groups"]]
+    aim = doc["aim"]
+    return [(f"Phone latency predicted from {source['package']} {source['version']} published timings, "
+             f"leave-one-model-out (each model predicted by a fit on the other models only), absolute "
+             f"percentage error; features: {', '.join(doc['features'])}; baseline: MACs only:"), "",
+            *table(["device", "runtime", "precision", "models", "median APE", "p90 APE", "MACs-only median",
+                    "MACs-only p90"], rows), "",
+            f"Aim: median APE ≤ {aim['median_ape_pct_at_most']:g}% on the {aim['on']}: {yes(aim['reached'])}."]
+
+
 def line_fit(fit: Doc, y_unit: str, x_unit: str, per: float = 1) -> str:
     return (f"{per * fit['slope']:.3g} {y_unit} per {x_unit} + {fit['intercept']:,.0f} {y_unit} "
             f"(least squares over {fit['points']} points, R² {fit['r_squared']})")

@@ -47,15 +47,20 @@ def read_artifact(path: Path) -> Artifact:
 
 def multiply_accumulates(info: ModelInfo) -> int:
     """MACs of one inference: convolutions and fully connected layers; element-wise ops and pooling add none."""
-    total = 0
+    return sum(multiply_accumulates_by_op(info).values())
+
+
+def multiply_accumulates_by_op(info: ModelInfo) -> dict[str, int]:
+    """MACs of one inference per op type (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED), each present once."""
+    totals = dict.fromkeys(_MAC_OPS, 0)
     for op in info.ops:
         if op.name not in _MAC_OPS or len(op.inputs) < 2:
             continue
         outputs = math.prod(info.tensors[op.outputs[0]].shape)
         weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
         per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
-        total += outputs * math.prod(per_output)
-    return total
+        totals[op.name] += outputs * math.prod(per_output)
+    return totals
 
 
 def _tensor_dict(tensor) -> dict[str, Any]:

@@ -25,6 +25,7 @@ COMMANDS = {
     "plan": "edgebuild.commands.plan:command",
     "profiles": "edgebuild.commands.catalog:profiles",
     "recipes": "edgebuild.commands.catalog:recipes",
+    "refit-latency": "edgebuild.commands.refit_latency:command",
     "schema": "edgebuild.commands.schema:group",
 }
 

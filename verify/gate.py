@@ -15,6 +15,7 @@ from edgebuild.verify.baseline import Baseline, compare_with_baseline
 from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks, verdict
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
+from edgebuild.verify.latency_prediction import predicted_latency
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Verification:
     accuracy: dict[str, Any] | None
     runtime: dict[str, Any] | None
     baseline: dict[str, Any] | None = None
+    predicted_latency: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -63,8 +65,12 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     memory_details["measured"] = measured.get("memory")
     checks.append(memory)
     latency = _host_latency(measured, host, profile) if measured else None
-    if measured:
+    if measured and profile.latency.basis == "host":
         checks.extend(latency_checks(measured["latency_ms"], profile))
+    prediction = None
+    if profile.latency.basis == "predicted":  # the host time stays in `latency`, labelled host, unchecked
+        predicted_checks, prediction = predicted_latency(artifact.info, artifact.precision, profile)
+        checks.extend(predicted_checks)
     if measured.get("accuracy"):
         checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
     baseline_section = None
@@ -73,7 +79,7 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
         checks.extend(comparison.checks)
         baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
-                        measured.get("runtime"), baseline_section)
+                        measured.get("runtime"), baseline_section, prediction)
 
 
 def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:

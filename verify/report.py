@@ -124,6 +124,23 @@ class Device(Section):
     not_measured: list[str] = []
 
 
+class PredictedLatency(Section):
+    """A phone profile's latency with basis `predicted`: the bundled predictor's p50, not a measurement."""
+
+    device: str
+    runtime: str
+    precision: str
+    p50_ms: float
+    band_low_ms: float
+    band_high_ms: float | None  # None: the p90 error is 100% or more, no upper bound
+    error: dict[str, float | int]  # leave-one-model-out: models, median_ape_pct, p90_ape_pct
+    band: str
+    features: dict[str, int]
+    within_fitted_range: bool
+    source: dict[str, str]
+    note: str
+
+
 class BaselineDelta(Section):
     check: str
     metric: str
@@ -174,6 +191,7 @@ class Report(Section):
     stages: list[StageRow] = []
     fit: Fit | None = None
     device: Device | None = None
+    predicted_latency: PredictedLatency | None = None
     baseline: Baseline | None = None
     normalization: dict[str, Any] | None = None
     versions: dict[str, str]

@@ -24,6 +24,8 @@ def to_markdown(typed: Report) -> str:
     if report.get("accuracy"):
         lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()
                                                     if v is not None]
+    if report.get("predicted_latency"):
+        lines += _prediction_lines(report["predicted_latency"])
     if report.get("latency_ms"):
         lines += _latency_lines(report["latency_ms"])
     if report.get("memory"):
@@ -57,6 +59,14 @@ def _latency_lines(latency: dict[str, Any]) -> list[str]:
     return ["", heading, "",
             f"p50 {latency['p50']:.4f} ms, p95 {latency['p95']:.4f} ms, p99 {latency['p99']:.4f} ms", "",
             f"{latency['note'][0].upper()}{latency['note'][1:]}."]
+
+
+def _prediction_lines(prediction: dict[str, Any]) -> list[str]:
+    source = prediction["source"]
+    return ["", f"## Predicted latency on {prediction['device']} (a prediction, not a measurement)", "",
+            f"p50 {prediction['p50_ms']:.4f} ms: {prediction['band']}.", "",
+            f"Fitted on {source['package']} {source['version']} published timings "
+            f"({source['table']}, sha256 {source['table_sha256'][:12]}…); {prediction['note']}."]
 
 
 def _memory_lines(memory: dict[str, Any]) -> list[str]:

@@ -28,6 +28,7 @@ from edgebuild.toolchain.training_stage import TrainedModel
 from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
 from edgebuild.verify.gate import AccuracyLimits, Verification, verify_model
+from edgebuild.verify.latency_prediction import superseded_by_device
 from edgebuild.verify.measure import MEASURED_OF
 from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
 from edgebuild.verify.report_md import to_markdown
@@ -93,6 +94,7 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
             measurement=Measurement(key=measurement.key, reused=measurement.cached, of=MEASURED_OF),
             stages=[*_stage_rows(upstream), _verify_row(seconds, verification, measurement)],
             fit=_fit_section(upstream, verification), device=device[1] if device else None,
+            predicted_latency=verification.predicted_latency,
             normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
         events.emit("stage_finished", stage="verify", seconds=seconds, passed=report.passed,
                     measurement_reused=measurement.cached)
@@ -101,7 +103,7 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
 
 
 def _verdict(verification: Verification, device_checks_: list) -> dict[str, Any]:
-    checks = [*verification.checks, *device_checks_]
+    checks = superseded_by_device(list(verification.checks), device_checks_)
     return {"passed": verdict(checks), "checks": checks}
 
 

@@ -17,6 +17,7 @@ from edgebuild.verify.child_run import DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAUL
 from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
 from edgebuild.verify.gate import AccuracyLimits, verify_model
+from edgebuild.verify.latency_prediction import superseded_by_device
 from edgebuild.verify.report import Accuracy, Report
 
 
@@ -41,7 +42,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
                                 threads=timing.threads, baseline=earlier)
     run = device_run_for(profile, device_run)
     device_results, device = device_checks(model, profile, run) if run is not None else ([], None)
-    checks = [*verification.checks, *device_results]
+    checks = superseded_by_device(list(verification.checks), device_results)
     accuracy = None
     if verification.accuracy:
         accuracy = Accuracy(artifact=verification.accuracy["top1"], samples=verification.accuracy["samples"],
@@ -50,6 +51,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
                   passed=verdict(checks), checks=checks,
                   artifact=verification.artifact.as_dict(), latency_ms=verification.latency_ms,
                   memory=verification.memory, accuracy=accuracy, baseline=verification.baseline, device=device,
+                  predicted_latency=verification.predicted_latency,
                   versions=tool_versions())
 
 

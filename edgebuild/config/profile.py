@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from edgebuild.config import models
+from edgebuild.config.latency_predictor import PROFILES_PACKAGE, predictor_devices
 from edgebuild.config.models import NAME_PATTERN, StrictModel
 from edgebuild.config.precisions import PRECISIONS, Precision
 
 IoDtype = Literal["int8", "uint8", "float32"]
-PROFILES_PACKAGE = "edgebuild.device_profiles"
 
 
 class Budgets(StrictModel):
@@ -32,6 +32,27 @@ class LatencyTarget(StrictModel):
     # The device's published multiply-accumulate rate (GMAC/s at the profile's precision): turns
     # predicted MACs into a labelled device latency estimate in `edgebuild fit`; never a check.
     throughput_gmacs: PositiveFloat | None = None
+    # What the latency checks judge. "host": this machine's interpreter time, a proxy. "predicted":
+    # the bundled predictor's time for the phone `predicted_for` names (fitted on published
+    # measurements, with its leave-one-model-out error as the band); host times stay in the report,
+    # labelled host, and a device measured over adb or ssh replaces the prediction.
+    basis: Literal["host", "predicted"] = "host"
+    predicted_for: str | None = None
+
+    @field_validator("predicted_for")
+    @classmethod
+    def _known_device(cls, device: str | None) -> str | None:
+        known = predictor_devices()
+        if device is not None and device not in known:
+            raise ValueError(f"expected a device the latency predictor was fitted for, one of: "
+                             f"{', '.join(known)}; got {device!r}")
+        return device
+
+    @model_validator(mode="after")
+    def _device_named(self) -> "LatencyTarget":
+        if self.basis == "predicted" and self.predicted_for is None:
+            raise ValueError("predicted_for: required when basis is predicted (the phone to predict for)")
+        return self
 
 
 class OpConstraints(StrictModel):
