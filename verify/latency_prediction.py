@@ -56,15 +56,16 @@ def _section(device: str, precision: str, entry: dict[str, Any], p50: float, fea
     # |predicted - published| <= p90 * published for 9 in 10 held-out models: published is in this interval
     low, high = p50 / (1 + p90), (p50 / (1 - p90) if p90 < 1 else None)
     band = (f"prediction for {device} ({RUNTIME}, {precision}); leave-one-model-out error over {error['models']} "
-            f"published models: median {error['median_ape_pct']}%, p90 {error['p90_ape_pct']}%, so 9 in 10 "
-            f"land within {low:.3g}–{'∞' if high is None else f'{high:.3g}'} ms")
+            f"published models: median {error['median_ape_pct']}%, p90 {error['p90_ape_pct']}%; erring like 9 in 10 "
+            f"of them, the phone takes {low:.3g}–{'∞' if high is None else f'{high:.3g}'} ms")
     macs = features["macs_conv"] + features["macs_depthwise"] + features["macs_fully_connected"]
     smallest, largest = entry["fitted_macs"]
+    within = smallest <= macs <= largest
     return {"device": device, "runtime": RUNTIME, "precision": precision, "p50_ms": p50,
             "band_low_ms": round(low, 4), "band_high_ms": None if high is None else round(high, 4),
             "error": error, "band": band, "features": features,
-            "within_fitted_range": smallest <= macs <= largest,
+            "within_fitted_range": within,
             "source": bundled_predictor()["source"],
             "note": f"a prediction from published measurements, not measured on the device; the model's "
-                    f"{macs:,} MACs are {'within' if smallest <= macs <= largest else 'outside'} the published "
-                    f"models' {smallest:,}–{largest:,}"}
+                    f"{macs:,} MACs are {'within' if within else 'outside'} the published "
+                    f"models' range, {smallest:,} to {largest:,} MACs"}
