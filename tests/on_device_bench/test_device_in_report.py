@@ -44,3 +44,16 @@ def test_verify_gates_on_the_board_too(tmp_path, tiny_build, sshd, board_python)
     checks = {check["name"]: check for check in report["checks"]}
     assert checks["device_run"]["passed"] and checks["device_latency_p95_ms"]["value"] > 0
     assert result.returncode == (0 if report["passed"] else 1)
+
+
+def test_a_measured_device_replaces_a_predicted_latency(tmp_path, tiny_build, sshd, board_python):
+    model = tiny_build / "out/tiny/android-flagship/model.tflite"
+    result = run_edgebuild("verify", str(model), "--profile", "galaxy-s24", "--runs", "5", "--min-seconds", "0",
+                           "--device", sshd.device, "--device-python", board_python,
+                           "--ssh-config", str(sshd.ssh_config), "--json", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    checks = {check["name"]: check for check in report["checks"]}
+    assert checks["device_latency_p50_ms"]["ran"] and checks["device_latency_p50_ms"]["value"] > 0
+    predicted = checks["predicted_latency_p50_ms"]
+    assert not predicted["ran"] and "superseded by the latency measured on the device" in predicted["reason"]
+    assert report["predicted_latency"]["p50_ms"] > 0  # still reported, no longer judged
