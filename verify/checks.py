@@ -95,7 +95,7 @@ def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int
     details = {"checked_bytes": value, "basis": profile.budgets.peak_memory_basis, "method": method,
                "estimated_bytes": estimate, "estimated_arena_bytes": artifact.arena_bytes,
                "measured_rss_delta_bytes": measured_bytes}
-    return at_most("peak_memory_bytes", value, profile.budgets.peak_memory_bytes, " B", basis), details
+    return at_most("peak_memory_bytes", value, profile.memory_budget_bytes, " B", basis), details
 
 
 def latency_checks(latency_ms: dict, profile: DeviceProfile, basis: str = "host") -> list[Check]:
