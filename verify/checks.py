@@ -8,6 +8,7 @@ from typing import Any
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact
 from edgebuild.converters.flatbuffer import ModelInfo
+from edgebuild.converters.vela import VelaResult
 
 
 # Where a check's value comes from, so a proxy is never read as the device's own number.
@@ -122,3 +123,37 @@ def _allowed_ops(info: ModelInfo, profile: DeviceProfile) -> Check:
     delegate = profile.ops.delegate or profile.name
     return Check("ops_allowed", sorted(outside), "profile ops.allow", not outside,
                  f"ops outside what {delegate} runs: {listed}" if outside else "")
+
+
+def npu_checks(result: VelaResult, profile: DeviceProfile) -> list[Check]:
+    """Vela's placement and estimates against the profile's NPU budgets and latency target."""
+    npu = profile.npu
+    return [_npu_ops(result, npu.require_all_ops_on_npu), _npu_latency(result, profile.latency.p50_ms),
+            at_most("npu_sram_bytes", result.sram_bytes, npu.sram_bytes, " B", "vendor-estimate"),
+            at_most("npu_flash_bytes", result.weight_memory_bytes, npu.flash_bytes, " B", "vendor-estimate")]
+
+
+def _npu_ops(result: VelaResult, require_all: bool) -> Check:
+    """The share of ops Vela places on the NPU; each CPU op named with Vela's reason."""
+    total, cpu = len(result.layers), result.cpu_layers
+    share = round(result.npu_op_count / total, 4) if total else 0.0
+    named = "; ".join(f"{layer.op} '{layer.name}' ({layer.reason or 'Vela gave no reason'})" for layer in cpu)
+    reason = f"{len(cpu)} of {total} ops run on the CPU, not the NPU: {named}" if cpu else ""
+    if not require_all and cpu:
+        reason += " (allowed: the profile's firmware runs CPU ops)"
+    return Check("npu_ops_share", share, 1.0 if require_all else "reported", not (require_all and cpu), reason,
+                 "vendor-estimate")
+
+
+def _npu_latency(result: VelaResult, target_ms: float) -> Check:
+    """Vela's estimated inference time against the p50 target: an estimate of the NPU's part only."""
+    if not result.npu_op_count:
+        return not_run("npu_inference_ms", target_ms, "no op runs on the NPU, so Vela estimates no time",
+                       "vendor-estimate")
+    value = round(result.inference_time_s * 1000, 6)
+    check = at_most("npu_inference_ms", value, target_ms, " ms", "vendor-estimate")
+    if result.cpu_layers:
+        note = f"the NPU's part only: {len(result.cpu_layers)} ops on the CPU are not in Vela's estimate"
+        check = Check(check.name, value, target_ms, check.passed, f"{check.reason}; {note}" if check.reason else note,
+                      check.basis)
+    return check

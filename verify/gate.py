@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import numpy as np
 from edgebuild.base.host import HostInfo, describe_host
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact, read_artifact
+from edgebuild.converters.vela import Compiled, VelaFailed, compile_for_npu
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks, verdict
+from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, npu_checks, static_checks,
+                                     verdict)
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 
@@ -33,6 +36,7 @@ class Verification:
     accuracy: dict[str, Any] | None
     runtime: dict[str, Any] | None
     baseline: dict[str, Any] | None = None
+    compiled: Compiled | None = None  # Vela's, for an Ethos-U profile
 
     @property
     def passed(self) -> bool:
@@ -46,9 +50,11 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
                  limits: AccuracyLimits = AccuracyLimits(), runs: int = DEFAULT_RUNS,
                  min_seconds: float = DEFAULT_MIN_SECONDS, timeout_s: float = DEFAULT_TIMEOUT_S,
                  threads: int | None = None,
-                 baseline: Baseline | None = None, measured_run: ChildRun | None = None) -> Verification:
+                 baseline: Baseline | None = None, measured_run: ChildRun | None = None,
+                 compiled: Compiled | None = None) -> Verification:
     """Every check of `path` against `profile`; `threads` defaults to the profile's latency threads.
-    With `measured_run` (the build's cached measurement of this model), the model is not run again.
+    With `measured_run` (the build's cached measurement of this model), the model is not run again;
+    with `compiled` (the build's cached Vela compile), an Ethos-U profile's model is not compiled again.
 
     An unusable file raises BadInput; a model that crashes, hangs or cannot run is a failed check.
     """
@@ -67,13 +73,39 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
         checks.extend(latency_checks(measured["latency_ms"], profile))
     if measured.get("accuracy"):
         checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
+    if profile.npu is not None:
+        compiled, npu = _npu(artifact, profile, compiled)
+        checks.extend(npu)
     baseline_section = None
     if baseline is not None:
         comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
         checks.extend(comparison.checks)
         baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
-                        measured.get("runtime"), baseline_section)
+                        measured.get("runtime"), baseline_section, compiled)
+
+
+def npu_section(compiled: Compiled, published_path: Path | None) -> dict[str, Any]:
+    """The report's `npu` section: Vela's placement, estimates and per-layer table."""
+    result = compiled.result
+    return {"compiler": "vela", "basis": "vendor-estimate", **{name: getattr(result, name) for name in (
+                "version", "accelerator_config", "system_config", "memory_mode", "inferences_per_second",
+                "sram_bytes", "weight_memory", "weight_memory_bytes")},
+            "inference_ms": round(result.inference_time_s * 1000, 6), "npu_ops": result.npu_op_count,
+            "cpu_ops": len(result.cpu_layers), "layers": result.as_dict()["layers"],
+            "compiled": {"path": str(published_path) if published_path else None,
+                         "sha256": hashlib.sha256(compiled.model_bytes).hexdigest(),
+                         "size_bytes": len(compiled.model_bytes)}}
+
+
+def _npu(artifact: Artifact, profile: DeviceProfile, compiled: Compiled | None) -> tuple[Compiled | None, list[Check]]:
+    """Vela's compile of the model (the build's, or compiled now) and the checks it decides."""
+    if compiled is None:
+        try:
+            compiled = compile_for_npu(artifact.path.read_bytes(), profile.npu)
+        except VelaFailed as failed:
+            return None, [Check("npu_compile", False, True, False, str(failed), "vendor-estimate")]
+    return compiled, npu_checks(compiled.result, profile)
 
 
 def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:

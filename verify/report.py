@@ -155,6 +155,41 @@ class Fit(Section):
     predicted_vs_measured: dict[str, dict[str, Any]]
 
 
+class NpuLayer(Section):
+    op: str
+    target: Literal["NPU", "CPU"]
+    cycles: int
+    macs: int
+    name: str
+    reason: str | None = None
+
+
+class CompiledModel(Section):
+    path: str | None  # the published file (None in a verify report: nothing is published)
+    sha256: str
+    size_bytes: int
+
+
+class Npu(Section):
+    """Arm Vela's compile for an Ethos-U NPU: where each op runs and Vela's estimates (not a measurement)."""
+
+    compiler: Literal["vela"]
+    version: str
+    accelerator_config: str
+    system_config: str
+    memory_mode: str
+    basis: Literal["vendor-estimate"]
+    inference_ms: float
+    inferences_per_second: float
+    sram_bytes: int
+    weight_memory: str
+    weight_memory_bytes: int
+    npu_ops: int
+    cpu_ops: int
+    layers: list[NpuLayer]
+    compiled: CompiledModel
+
+
 class Report(Section):
     schema_version: Literal[1] = SCHEMA_VERSION
     kind: Literal["build", "convert", "verify"]
@@ -175,6 +210,7 @@ class Report(Section):
     fit: Fit | None = None
     device: Device | None = None
     baseline: Baseline | None = None
+    npu: Npu | None = None
     normalization: dict[str, Any] | None = None
     versions: dict[str, str]
     inputs: dict[str, Any] | None = None

@@ -21,6 +21,7 @@ from edgebuild.config.targets import Target
 from edgebuild.app.fit import FitStage
 from edgebuild.converters.convert import ConvertStage
 from edgebuild.converters.export import ExportStage
+from edgebuild.converters.vela import VelaStage
 from edgebuild.toolchain.context import BuildContext, student_of
 from edgebuild.toolchain.data import DataStage
 from edgebuild.toolchain.model_files import ModelFileStage
@@ -79,6 +80,10 @@ def _convert(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | N
     return ConvertStage(target, ctx.convert.representative_samples, ctx.seed, ctx.versions)
 
 
+def _vela(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
+    return VelaStage(target.profile.npu) if target.profile.npu is not None else None
+
+
 def _measure(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
     return MeasureStage(target.profile.latency.threads, ctx.versions)
 
@@ -95,6 +100,7 @@ PIPELINE: tuple[Step, ...] = (
     Step("qat", _training("qat"), model="quantized"),
     Step("export", _export, per_target=True),
     Step("convert", _convert, per_target=True),
+    Step("vela", _vela, per_target=True),
     Step("measure", _measure, per_target=True),
 )
 _MODEL_KIND = {step.name: step.model for step in PIPELINE if step.model}
