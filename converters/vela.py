@@ -44,6 +44,7 @@ class VelaFailed(Exception):
 @dataclass(frozen=True)
 class VelaLayer:
     op: str  # the original TFLite operator, as Vela names it (Conv2D, Sin, ...)
+    vela_op: str  # the operation Vela made of it (a Conv2D's fused ReLU is an op of its own)
     target: str  # NPU or CPU
     cycles: int
     macs: int
@@ -121,7 +122,7 @@ def _cpu_reasons(stdout: str) -> dict[str, str]:
 
 
 def _layers(rows: list[dict[str, str]], reasons: dict[str, str]) -> tuple[VelaLayer, ...]:
-    return tuple(VelaLayer(op=row["Original Operator"], target=row["Target"], cycles=int(row["Op Cycles"]),
+    return tuple(VelaLayer(op=row["Original Operator"], vela_op=row["NNG Operator"], target=row["Target"], cycles=int(row["Op Cycles"]),
                            macs=int(row["MAC Count"]), name=row["Name"],
                            reason=reasons.get(row["Name"]) if row["Target"] == "CPU" else None) for row in rows)
 

@@ -157,6 +157,7 @@ class Fit(Section):
 
 class NpuLayer(Section):
     op: str
+    vela_op: str
     target: Literal["NPU", "CPU"]
     cycles: int
     macs: int

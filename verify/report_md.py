@@ -80,9 +80,10 @@ def _npu_lines(npu: dict[str, Any]) -> list[str]:
              f"SRAM {npu['sram_bytes']} B, {npu['weight_memory']} {npu['weight_memory_bytes']} B",
              f"- compiled model: {compiled['path'] or 'not published'} ({compiled['size_bytes']} B, "
              f"sha256 `{compiled['sha256'][:16]}`)",
-             "", "| op | target | cycles | MACs | output tensor | why on the CPU |", "|---|---|---|---|---|---|"]
+             "", "| op | Vela op | target | cycles | MACs | output tensor | why on the CPU |",
+             "|---|---|---|---|---|---|---|"]
     for layer in npu["layers"]:
-        lines.append(f"| {layer['op']} | {layer['target']} | {layer['cycles']} | {layer['macs']} | "
+        lines.append(f"| {layer['op']} | {layer['vela_op']} | {layer['target']} | {layer['cycles']} | {layer['macs']} | "
                      f"`{layer['name']}` | {layer['reason'] or ''} |")
     return lines
 
