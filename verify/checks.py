@@ -82,10 +82,18 @@ def static_checks(artifact: Artifact, profile: DeviceProfile) -> list[Check]:
     return checks
 
 
-def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int | None) -> tuple[Check, dict]:
-    """Peak memory against the budget, on the basis the profile names (see Budgets)."""
+def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int | None,
+                 micro: tuple[int, str, str] | None = None) -> tuple[Check, dict]:
+    """Peak memory against the budget, on the basis the profile names (see Budgets); a TFLite Micro
+    profile's is `micro`, (bytes, basis, method) of the arena TFLite Micro allocated, when it ran."""
     estimate = artifact.arena_bytes + artifact.info.size_bytes
-    if profile.budgets.peak_memory_basis == "arena":
+    if micro is not None:
+        value, basis, method = micro
+    elif profile.micro_runtime is not None:  # TFLite Micro did not run (or `fit`, before any model runs)
+        value = artifact.arena_bytes + (artifact.info.size_bytes if profile.micro_runtime.model_in_ram else 0)
+        basis, method = "estimate", ("checked value = activation arena estimated like LiteRT's arena planner "
+                                     "(TFLite Micro did not run the model)")
+    elif profile.budgets.peak_memory_basis == "arena":
         value, method = artifact.arena_bytes, "checked value = activation arena estimated like LiteRT's arena planner"
         basis = "estimate"
     else:
@@ -93,7 +101,8 @@ def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int
         value = max(estimate, measured_bytes or 0)
         method = ("checked value = max(measured RSS growth of a child process running the model, "
                   "model bytes + activation arena estimated like LiteRT's arena planner)")
-    details = {"checked_bytes": value, "basis": profile.budgets.peak_memory_basis, "method": method,
+    profile_basis = "micro-runtime" if profile.micro_runtime is not None else profile.budgets.peak_memory_basis
+    details = {"checked_bytes": value, "basis": profile_basis, "check_basis": basis, "method": method,
                "estimated_bytes": estimate, "estimated_arena_bytes": artifact.arena_bytes,
                "measured_rss_delta_bytes": measured_bytes}
     return at_most("peak_memory_bytes", value, profile.memory_budget_bytes, " B", basis), details

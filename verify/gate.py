@@ -16,6 +16,7 @@ from edgebuild.converters.vela import Compiled, VelaFailed, compile_for_npu
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
 from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, npu_checks, static_checks,
                                      verdict)
+from edgebuild.verify.micro_runtime import MicroRun, memory_basis, micro_checks, run_in_micro
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 
@@ -37,6 +38,7 @@ class Verification:
     runtime: dict[str, Any] | None
     baseline: dict[str, Any] | None = None
     compiled: Compiled | None = None  # Vela's, for an Ethos-U profile
+    micro: MicroRun | None = None  # TFLite Micro's, for a microcontroller profile
 
     @property
     def passed(self) -> bool:
@@ -65,7 +67,9 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
                                     available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
-    memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"))
+    micro = run_in_micro(artifact, data, timeout_s) if profile.micro_runtime is not None else None
+    memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"),
+                                          memory_basis(micro, artifact, profile))
     memory_details["measured"] = measured.get("memory")
     checks.append(memory)
     latency = _host_latency(measured, host, profile) if measured else None
@@ -76,13 +80,15 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     if profile.npu is not None:
         compiled, npu = _npu(artifact, profile, compiled)
         checks.extend(npu)
+    if micro is not None:
+        checks.extend(micro_checks(micro, artifact, profile, limits.min_top1))
     baseline_section = None
     if baseline is not None:
         comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
         checks.extend(comparison.checks)
         baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
-                        measured.get("runtime"), baseline_section, compiled)
+                        measured.get("runtime"), baseline_section, compiled, micro)
 
 
 def npu_section(compiled: Compiled, published_path: Path | None) -> dict[str, Any]:

@@ -72,7 +72,8 @@ class Latency(Section):
 
 class Memory(Section):
     checked_bytes: int
-    basis: str
+    basis: str  # the profile's: process, arena or micro-runtime
+    check_basis: str | None = None  # where the checked value came from: host, estimate, micro-runtime
     method: str
     estimated_bytes: int
     estimated_arena_bytes: int
@@ -155,6 +156,22 @@ class Fit(Section):
     predicted_vs_measured: dict[str, dict[str, Any]]
 
 
+class MicroRuntimeRun(Section):
+    """TFLite Micro's run of the model: the arena it allocated, top-1 there, agreement with LiteRT."""
+
+    runtime: Literal["tflite-micro"]
+    version: str
+    basis: Literal["micro-runtime"]
+    arena_bytes: int | None
+    samples: int | None
+    top1: float | None
+    top1_disagreements: int | None
+    max_abs_output_diff: float | None
+    error: str | None
+    missing_op: str | None
+    allocations: list[str]
+
+
 class NpuLayer(Section):
     op: str
     vela_op: str
@@ -212,6 +229,7 @@ class Report(Section):
     device: Device | None = None
     baseline: Baseline | None = None
     npu: Npu | None = None
+    micro_runtime: MicroRuntimeRun | None = None
     normalization: dict[str, Any] | None = None
     versions: dict[str, str]
     inputs: dict[str, Any] | None = None

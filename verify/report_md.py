@@ -33,6 +33,8 @@ def to_markdown(typed: Report) -> str:
         lines += _baseline_lines(report["baseline"])
     if report.get("npu"):
         lines += _npu_lines(report["npu"])
+    if report.get("micro_runtime"):
+        lines += _micro_lines(report["micro_runtime"])
     if report.get("stages"):
         lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
                   "|---|---|---|---|---|---|"]
@@ -86,6 +88,17 @@ def _npu_lines(npu: dict[str, Any]) -> list[str]:
         lines.append(f"| {layer['op']} | {layer['vela_op']} | {layer['target']} | {layer['cycles']} | {layer['macs']} | "
                      f"`{layer['name']}` | {layer['reason'] or ''} |")
     return lines
+
+
+def _micro_lines(micro: dict[str, Any]) -> list[str]:
+    heading = f"## TFLite Micro ({micro['runtime']} {micro['version']}; basis {micro['basis']})"
+    if micro["error"]:
+        return ["", heading, "", f"- did not run: {micro['error']}"]
+    top1 = f", top-1 {micro['top1']:.4f}" if micro["top1"] is not None else ""
+    return ["", heading, "",
+            f"- tensor arena allocated: {micro['arena_bytes']} B (RecordingMicroAllocator)",
+            f"- {micro['samples']} samples{top1}; top-1 differs from LiteRT's on {micro['top1_disagreements']}, "
+            f"largest output difference {_cell(micro['max_abs_output_diff'])}"]
 
 
 def _baseline_lines(baseline: dict[str, Any]) -> list[str]:

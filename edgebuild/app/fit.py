@@ -201,7 +201,8 @@ def predicted_vs_measured(predicted: Prediction, report: dict[str, Any]) -> dict
     """
     artifact, memory = report["artifact"], report["memory"]
     latency = report.get("latency_ms") or {}
-    estimated_peak = memory["checked_bytes"] if memory["basis"] == "arena" else memory["estimated_bytes"]
+    on_arena = memory["basis"] in ("arena", "micro-runtime")
+    estimated_peak = memory["checked_bytes"] if on_arena else memory["estimated_bytes"]
     measured = {"size_bytes": artifact["size_bytes"], "gzip_bytes": artifact["gzip_bytes"],
                 "peak_memory_bytes": estimated_peak, "arena_bytes": memory["estimated_arena_bytes"],
                 "parameters": artifact["parameters"], "host_latency_ms": latency.get("p50")}

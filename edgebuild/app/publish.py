@@ -28,6 +28,7 @@ from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
 from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
+from edgebuild.verify.micro_runtime import micro_section
 from edgebuild.verify.gate import AccuracyLimits, Verification, npu_section, verify_model
 from edgebuild.verify.measure import MEASURED_OF
 from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
@@ -97,6 +98,7 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
             stages=[*_stage_rows(upstream), _verify_row(seconds, verification, measurement)],
             fit=_fit_section(upstream, verification), device=device[1] if device else None,
             npu=npu_section(verification.compiled, out_dir / COMPILED) if verification.compiled else None,
+            micro_runtime=micro_section(verification.micro) if verification.micro else None,
             normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
         events.emit("stage_finished", stage="verify", seconds=seconds, passed=report.passed,
                     measurement_reused=measurement.cached)
