@@ -16,6 +16,7 @@ from edgebuild.converters.vela import Compiled, VelaFailed, compile_for_npu
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
 from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, npu_checks, static_checks,
                                      verdict)
+from edgebuild.verify.edgetpu import edgetpu_checks
 from edgebuild.verify.micro_runtime import MicroRun, memory_basis, micro_checks, run_in_micro
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
@@ -62,7 +63,8 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     """
     artifact = read_artifact(path)
     host = describe_host()
-    run = measured_run or run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
+    wanted_threads = threads or profile.latency.threads
+    run = measured_run or run_model(artifact, threads=timing_threads(wanted_threads, host), data=data, runs=runs,
                                     min_seconds=min_seconds, timeout_s=timeout_s,
                                     available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
@@ -72,9 +74,9 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
                                           memory_basis(micro, artifact, profile))
     memory_details["measured"] = measured.get("memory")
     checks.append(memory)
-    latency = _host_latency(measured, host, profile) if measured else None
+    latency = _host_latency(measured, host, profile, wanted_threads) if measured else None
     if measured:
-        checks.extend(latency_checks(measured["latency_ms"], profile))
+        checks.extend(latency_checks(measured["latency_ms"], profile, note=_fewer_cores(wanted_threads, host)))
     if measured.get("accuracy"):
         checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
     if profile.npu is not None:
@@ -82,6 +84,8 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
         checks.extend(npu)
     if micro is not None:
         checks.extend(micro_checks(micro, artifact, profile, limits.min_top1))
+    if profile.ops.delegate == "edgetpu":
+        checks.extend(edgetpu_checks(artifact.path))
     baseline_section = None
     if baseline is not None:
         comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
@@ -104,7 +108,8 @@ def npu_section(compiled: Compiled, published_path: Path | None) -> dict[str, An
                          "size_bytes": len(compiled.model_bytes)}}
 
 
-def _npu(artifact: Artifact, profile: DeviceProfile, compiled: Compiled | None) -> tuple[Compiled | None, list[Check]]:
+def _npu(artifact: Artifact, profile: DeviceProfile,
+         compiled: Compiled | None) -> tuple[Compiled | None, list[Check]]:
     """Vela's compile of the model (the build's, or compiled now) and the checks it decides."""
     if compiled is None:
         try:
@@ -114,12 +119,26 @@ def _npu(artifact: Artifact, profile: DeviceProfile, compiled: Compiled | None) 
     return compiled, npu_checks(compiled.result, profile)
 
 
-def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:
+def timing_threads(wanted: int, host: HostInfo) -> int:
+    """The threads to time with: the profile's, or the host's cores when it has fewer (more would queue)."""
+    return min(wanted, host.logical_cores)
+
+
+def _fewer_cores(wanted: int, host: HostInfo) -> str:
+    if wanted <= host.logical_cores:
+        return ""
+    return (f"the profile asks for {wanted} threads but this host has {host.logical_cores} cores: "
+            f"timed with {host.logical_cores} threads")
+
+
+def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile,
+                  wanted_threads: int) -> dict[str, Any]:
+    fewer = _fewer_cores(wanted_threads, host)
     return {**measured["latency_ms"], "runs": measured["runs"], "warmup": measured["warmup"],
             "threads": measured["threads"], "runtime": measured["runtime"], "where": "host",
             "host": {"cpu_model": host.cpu_model, "logical_cores": host.logical_cores},
             "note": f"host latency, measured on this machine ({host.cpu_model}, {host.logical_cores} cores), "
-                    f"not on the {profile.name} device"}
+                    f"not on the {profile.name} device" + (f"; {fewer}" if fewer else "")}
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edgebuild.base.cache import cache_key
+from edgebuild.base.host import describe_host
 from edgebuild.base.stage import NotBuilt, Stage, StageRun, Upstream, planned, run_cached, stage_inputs
 from edgebuild.config.precisions import PRECISIONS
 from edgebuild.config.recipe import StudentLadder
@@ -27,6 +28,7 @@ from edgebuild.toolchain.data import DataStage
 from edgebuild.toolchain.model_files import ModelFileStage
 from edgebuild.toolchain.soft_targets import SoftTargetsStage
 from edgebuild.toolchain.training_stage import TrainingStage
+from edgebuild.verify.gate import timing_threads
 from edgebuild.verify.measure import MeasureStage
 
 MakeStage = Callable[[BuildContext, Target, Upstream], Stage | None]
@@ -85,7 +87,7 @@ def _vela(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None
 
 
 def _measure(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
-    return MeasureStage(target.profile.latency.threads, ctx.versions)
+    return MeasureStage(timing_threads(target.profile.latency.threads, describe_host()), ctx.versions)
 
 
 PIPELINE: tuple[Step, ...] = (

@@ -60,6 +60,15 @@ def test_sin_between_convolutions_fails_the_npu_check_naming_sin(model_file, tmp
 
 
 def test_a_float_model_fails_on_an_ethos_u_profile_with_its_cpu_ops_named(model_file, tmp_path):
+    result = verify(model_file("float32"), "alif-ensemble-e7", "--json", cwd=tmp_path)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    check = checks_by_name(report_of(result))["npu_ops_share"]
+    assert not check["passed"] and check["value"] == 0.0
+    assert check["reason"].startswith("3 of 3 ops run on the CPU") and "FullyConnected" in check["reason"]
+
+
+def test_cpu_fallback_passes_where_the_profile_allows_it_and_is_named(model_file, tmp_path):
     result = verify(model_file("float32"), "grove-vision-ai-v2", "--json", cwd=tmp_path)
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
