@@ -103,9 +103,13 @@ def memory_basis(run: MicroRun | None, artifact: Artifact, profile: DeviceProfil
     return value, "micro-runtime", method
 
 
+def micro_runtime_version() -> str:
+    return version("tflite-micro")
+
+
 def micro_section(run: MicroRun) -> dict[str, Any]:
     """The report's `micro_runtime` section."""
-    return {"runtime": "tflite-micro", "version": version("tflite-micro"), "basis": "micro-runtime",
+    return {"runtime": "tflite-micro", "version": micro_runtime_version(), "basis": "micro-runtime",
             **{name: run.report.get(name) for name in ("arena_bytes", "samples", "top1", "top1_disagreements",
                                                         "max_abs_output_diff", "error", "missing_op")},
             "allocations": [line.strip() for line in run.report.get("allocations", "").splitlines() if line.strip()]}
