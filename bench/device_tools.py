@@ -66,7 +66,8 @@ def arena_rows(found: dict[str, Path]) -> list[dict]:
         artifact = read_artifact(path)
         micro = run_in_micro(artifact, None)
         measured = micro.arena_bytes
-        rows.append({"model": name, "size_bytes": artifact.info.size_bytes, "estimated_arena_bytes": artifact.arena_bytes,
+        rows.append({"model": name, "size_bytes": artifact.info.size_bytes,
+                     "estimated_arena_bytes": artifact.arena_bytes,
                      "tflm_arena_bytes": measured, "tflm_error": micro.report.get("error"),
                      "tflm_over_estimate": round(measured / artifact.arena_bytes, 3) if measured else None})
     return rows

@@ -8,8 +8,9 @@ process group and reported, and the others still run. Each writes its own bench/
 bench/summarize.py then draws bench/results/NAME.png from each and rewrites the README's
 Benchmarks section from whatever JSON exists.
 The default run is every benchmark but the slow fit_pareto: build_system, toolchain_distill,
-toolchain_quantization, vs_handwritten, verify_latency, scaling and device_tools, 11.6 minutes (before device_tools) on 2 cores
-(2026-12-01) and at most 30 (the sum of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more).
+toolchain_quantization, vs_handwritten, verify_latency, scaling and device_tools: 11.6 minutes on 2 cores
+(2026-12-01) before device_tools, which took 2.5 more (2026-12-02), and at most 36 (the sum of the limits
+below) on a busy host; `--all` adds fit_pareto (about 20 more).
 A script found in bench/ but not listed in BENCHMARKS runs too, with DEFAULT_LIMIT_MIN.
 """
 

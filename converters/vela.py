@@ -122,8 +122,8 @@ def _cpu_reasons(stdout: str) -> dict[str, str]:
 
 
 def _layers(rows: list[dict[str, str]], reasons: dict[str, str]) -> tuple[VelaLayer, ...]:
-    return tuple(VelaLayer(op=row["Original Operator"], vela_op=row["NNG Operator"], target=row["Target"], cycles=int(row["Op Cycles"]),
-                           macs=int(row["MAC Count"]), name=row["Name"],
+    return tuple(VelaLayer(op=row["Original Operator"], vela_op=row["NNG Operator"], target=row["Target"],
+                           cycles=int(row["Op Cycles"]), macs=int(row["MAC Count"]), name=row["Name"],
                            reason=reasons.get(row["Name"]) if row["Target"] == "CPU" else None) for row in rows)
 
 
