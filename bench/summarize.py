@@ -125,6 +125,23 @@ def fit_pareto(doc: Doc) -> list[str]:
 
 
 @formatter
+def device_tools(doc: Doc) -> list[str]:
+    arena = [[r["model"], r["size_bytes"], r["estimated_arena_bytes"], cell(r["tflm_arena_bytes"]),
+              cell(r["tflm_over_estimate"])] for r in doc["arena"]]
+    builds = [[r["profile"], r["accelerator_config"], r["system_config"], f"{r['npu_ops']}/{r['cpu_ops']}",
+               f"{r['inference_ms']:.4f}", r["sram_bytes"], f"{r['weight_memory']} {r['weight_memory_bytes']}",
+               r["compiled_bytes"], yes(r["passed"])] for r in doc["digits_builds"]]
+    low, high = doc["tflm_over_estimate_range"]
+    return [f"Tensor arena: edgebuild's estimate against what TFLite Micro allocated (untrained int8 students; "
+            f"TFLite Micro's is {low:.2f}-{high:.2f}x the estimate: it adds persistent buffers and per-tensor "
+            f"structs):", "",
+            *table(["model", "bytes", "estimated arena", "TFLite Micro arena", "ratio"], arena), "",
+            "The digits build for each Ethos-U profile, Vela's estimates (basis vendor-estimate):", "",
+            *table(["profile", "NPU", "system", "NPU/CPU ops", "est. ms", "SRAM B", "weights B", "compiled B",
+                    "passed"], builds)]
+
+
+@formatter
 def verify_latency(doc: Doc) -> list[str]:
     rows = [[r["model"], r["threads"], f"{r['edgebuild_p50_ms']:.3f}", f"{r['litert_median_ms']:.3f}",
              f"{r['ratio']:.2f}", judged(r, yes(r["within_tolerance"]))] for r in doc["latency_vs_litert_benchmark"]]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact
 from edgebuild.converters.flatbuffer import ModelInfo
+from edgebuild.converters.vela import VelaResult
 
 
 # Where a check's value comes from, so a proxy is never read as the device's own number.
@@ -81,10 +82,18 @@ def static_checks(artifact: Artifact, profile: DeviceProfile) -> list[Check]:
     return checks
 
 
-def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int | None) -> tuple[Check, dict]:
-    """Peak memory against the budget, on the basis the profile names (see Budgets)."""
+def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int | None,
+                 micro: tuple[int, str, str] | None = None) -> tuple[Check, dict]:
+    """Peak memory against the budget, on the basis the profile names (see Budgets); a TFLite Micro
+    profile's is `micro`, (bytes, basis, method) of the arena TFLite Micro allocated, when it ran."""
     estimate = artifact.arena_bytes + artifact.info.size_bytes
-    if profile.budgets.peak_memory_basis == "arena":
+    if micro is not None:
+        value, basis, method = micro
+    elif profile.micro_runtime is not None:  # TFLite Micro did not run (or `fit`, before any model runs)
+        value = artifact.arena_bytes + (artifact.info.size_bytes if profile.micro_runtime.model_in_ram else 0)
+        basis, method = "estimate", ("checked value = activation arena estimated like LiteRT's arena planner "
+                                     "(TFLite Micro did not run the model)")
+    elif profile.budgets.peak_memory_basis == "arena":
         value, method = artifact.arena_bytes, "checked value = activation arena estimated like LiteRT's arena planner"
         basis = "estimate"
     else:
@@ -92,17 +101,27 @@ def memory_check(artifact: Artifact, profile: DeviceProfile, measured_bytes: int
         value = max(estimate, measured_bytes or 0)
         method = ("checked value = max(measured RSS growth of a child process running the model, "
                   "model bytes + activation arena estimated like LiteRT's arena planner)")
-    details = {"checked_bytes": value, "basis": profile.budgets.peak_memory_basis, "method": method,
+    profile_basis = "micro-runtime" if profile.micro_runtime is not None else profile.budgets.peak_memory_basis
+    details = {"checked_bytes": value, "basis": profile_basis, "check_basis": basis, "method": method,
                "estimated_bytes": estimate, "estimated_arena_bytes": artifact.arena_bytes,
                "measured_rss_delta_bytes": measured_bytes}
-    return at_most("peak_memory_bytes", value, profile.budgets.peak_memory_bytes, " B", basis), details
+    return at_most("peak_memory_bytes", value, profile.memory_budget_bytes, " B", basis), details
 
 
-def latency_checks(latency_ms: dict, profile: DeviceProfile, basis: str = "host") -> list[Check]:
-    """p50 and p95 against the profile's targets, named by their basis (`host_latency_p50_ms`, ...)."""
+def latency_checks(latency_ms: dict, profile: DeviceProfile, basis: str = "host", note: str = "") -> list[Check]:
+    """p50 and p95 against the profile's targets, named by their basis (`host_latency_p50_ms`, ...);
+    `note` says how the timing differs from what the profile asks (fewer cores), passed or not."""
     target = profile.latency
-    return [at_most(f"{basis}_latency_p50_ms", round(latency_ms["p50"], 4), target.p50_ms, " ms", basis),
-            at_most(f"{basis}_latency_p95_ms", round(latency_ms["p95"], 4), target.p95_ms, " ms", basis)]
+    checks = [at_most(f"{basis}_latency_p50_ms", round(latency_ms["p50"], 4), target.p50_ms, " ms", basis),
+              at_most(f"{basis}_latency_p95_ms", round(latency_ms["p95"], 4), target.p95_ms, " ms", basis)]
+    return [with_note(check, note) for check in checks]
+
+
+def with_note(check: Check, note: str) -> Check:
+    """The check with `note` added to its reason (a passing check's reason is only its note)."""
+    if not note:
+        return check
+    return replace(check, reason=f"{check.reason}; {note}" if check.reason else note)
 
 
 def _member(name: str, value: str, allowed: tuple[str, ...]) -> Check:
@@ -122,3 +141,36 @@ def _allowed_ops(info: ModelInfo, profile: DeviceProfile) -> Check:
     delegate = profile.ops.delegate or profile.name
     return Check("ops_allowed", sorted(outside), "profile ops.allow", not outside,
                  f"ops outside what {delegate} runs: {listed}" if outside else "")
+
+
+def npu_checks(result: VelaResult, profile: DeviceProfile) -> list[Check]:
+    """Vela's placement and estimates against the profile's NPU budgets and latency target."""
+    npu = profile.npu
+    return [_npu_ops(result, npu.require_all_ops_on_npu), _npu_latency(result, profile.latency.p50_ms),
+            at_most("npu_sram_bytes", result.sram_bytes, npu.sram_bytes, " B", "vendor-estimate"),
+            at_most("npu_flash_bytes", result.weight_memory_bytes, npu.flash_bytes, " B", "vendor-estimate")]
+
+
+def _npu_ops(result: VelaResult, require_all: bool) -> Check:
+    """The share of ops Vela places on the NPU; each CPU op named with Vela's reason."""
+    total, cpu = len(result.layers), result.cpu_layers
+    share = round(result.npu_op_count / total, 4) if total else 0.0
+    named = "; ".join(f"{layer.op} '{layer.name}' ({layer.reason or 'Vela gave no reason'})" for layer in cpu)
+    reason = f"{len(cpu)} of {total} ops run on the CPU, not the NPU: {named}" if cpu else ""
+    if not require_all and cpu:
+        reason += " (allowed: the profile's firmware runs CPU ops)"
+    return Check("npu_ops_share", share, 1.0 if require_all else "reported", not (require_all and cpu), reason,
+                 "vendor-estimate")
+
+
+def _npu_latency(result: VelaResult, target_ms: float) -> Check:
+    """Vela's estimated inference time against the p50 target: an estimate of the NPU's part only."""
+    if not result.npu_op_count:
+        return not_run("npu_inference_ms", target_ms, "no op runs on the NPU, so Vela estimates no time",
+                       "vendor-estimate")
+    value = round(result.inference_time_s * 1000, 6)
+    check = at_most("npu_inference_ms", value, target_ms, " ms", "vendor-estimate")
+    if result.cpu_layers:
+        check = with_note(check, f"the NPU's part only: {len(result.cpu_layers)} ops on the CPU are not in "
+                                 f"Vela's estimate")
+    return check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,12 @@ import numpy as np
 from edgebuild.base.host import HostInfo, describe_host
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact, read_artifact
+from edgebuild.converters.vela import Compiled, VelaFailed, compile_for_npu
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks, verdict
+from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, npu_checks, static_checks,
+                                     verdict)
+from edgebuild.verify.edgetpu import edgetpu_checks
+from edgebuild.verify.micro_runtime import MicroRun, memory_basis, micro_checks, run_in_micro
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 from edgebuild.verify.latency_prediction import predicted_latency
@@ -35,6 +40,8 @@ class Verification:
     runtime: dict[str, Any] | None
     baseline: dict[str, Any] | None = None
     predicted_latency: dict[str, Any] | None = None
+    compiled: Compiled | None = None  # Vela's, for an Ethos-U profile
+    micro: MicroRun | None = None  # TFLite Micro's, for a microcontroller profile
 
     @property
     def passed(self) -> bool:
@@ -48,46 +55,96 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
                  limits: AccuracyLimits = AccuracyLimits(), runs: int = DEFAULT_RUNS,
                  min_seconds: float = DEFAULT_MIN_SECONDS, timeout_s: float = DEFAULT_TIMEOUT_S,
                  threads: int | None = None,
-                 baseline: Baseline | None = None, measured_run: ChildRun | None = None) -> Verification:
+                 baseline: Baseline | None = None, measured_run: ChildRun | None = None,
+                 compiled: Compiled | None = None) -> Verification:
     """Every check of `path` against `profile`; `threads` defaults to the profile's latency threads.
-    With `measured_run` (the build's cached measurement of this model), the model is not run again.
+    With `measured_run` (the build's cached measurement of this model), the model is not run again;
+    with `compiled` (the build's cached Vela compile), an Ethos-U profile's model is not compiled again.
 
     An unusable file raises BadInput; a model that crashes, hangs or cannot run is a failed check.
     """
     artifact = read_artifact(path)
     host = describe_host()
-    run = measured_run or run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
+    wanted_threads = threads or profile.latency.threads
+    run = measured_run or run_model(artifact, threads=timing_threads(wanted_threads, host), data=data, runs=runs,
                                     min_seconds=min_seconds, timeout_s=timeout_s,
                                     available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
-    memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"))
+    micro = run_in_micro(artifact, data, timeout_s) if profile.micro_runtime is not None else None
+    memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"),
+                                          memory_basis(micro, artifact, profile))
     memory_details["measured"] = measured.get("memory")
     checks.append(memory)
-    latency = _host_latency(measured, host, profile) if measured else None
+    latency = _host_latency(measured, host, profile, wanted_threads) if measured else None
     if measured and profile.latency.basis == "host":
-        checks.extend(latency_checks(measured["latency_ms"], profile))
+        checks.extend(latency_checks(measured["latency_ms"], profile, note=_fewer_cores(wanted_threads, host)))
     prediction = None
     if profile.latency.basis == "predicted":  # the host time stays in `latency`, labelled host, unchecked
         predicted_checks, prediction = predicted_latency(artifact.info, artifact.precision, profile)
         checks.extend(predicted_checks)
     if measured.get("accuracy"):
         checks.extend(_accuracy_checks(measured["accuracy"]["top1"], limits))
+    if profile.npu is not None:
+        compiled, npu = _npu(artifact, profile, compiled)
+        checks.extend(npu)
+    if micro is not None:
+        checks.extend(micro_checks(micro, artifact, profile, limits.min_top1))
+    if profile.ops.delegate == "edgetpu":
+        checks.extend(edgetpu_checks(artifact.path))
     baseline_section = None
     if baseline is not None:
         comparison = compare_with_baseline(baseline, artifact, latency, profile.tolerances, profile.name)
         checks.extend(comparison.checks)
         baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
-                        measured.get("runtime"), baseline_section, prediction)
+                        measured.get("runtime"), baseline_section, prediction, compiled, micro)
 
 
-def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:
+def npu_section(compiled: Compiled, published_path: Path | None) -> dict[str, Any]:
+    """The report's `npu` section: Vela's placement, estimates and per-layer table."""
+    result = compiled.result
+    return {"compiler": "vela", "basis": "vendor-estimate", **{name: getattr(result, name) for name in (
+                "version", "accelerator_config", "system_config", "memory_mode", "inferences_per_second",
+                "sram_bytes", "weight_memory", "weight_memory_bytes")},
+            "inference_ms": round(result.inference_time_s * 1000, 6), "npu_ops": result.npu_op_count,
+            "cpu_ops": len(result.cpu_layers), "layers": result.as_dict()["layers"],
+            "compiled": {"path": str(published_path) if published_path else None,
+                         "sha256": hashlib.sha256(compiled.model_bytes).hexdigest(),
+                         "size_bytes": len(compiled.model_bytes)}}
+
+
+def _npu(artifact: Artifact, profile: DeviceProfile,
+         compiled: Compiled | None) -> tuple[Compiled | None, list[Check]]:
+    """Vela's compile of the model (the build's, or compiled now) and the checks it decides."""
+    if compiled is None:
+        try:
+            compiled = compile_for_npu(artifact.path.read_bytes(), profile.npu)
+        except VelaFailed as failed:
+            return None, [Check("npu_compile", False, True, False, str(failed), "vendor-estimate")]
+    return compiled, npu_checks(compiled.result, profile)
+
+
+def timing_threads(wanted: int, host: HostInfo) -> int:
+    """The threads to time with: the profile's, or the host's cores when it has fewer (more would queue)."""
+    return min(wanted, host.logical_cores)
+
+
+def _fewer_cores(wanted: int, host: HostInfo) -> str:
+    if wanted <= host.logical_cores:
+        return ""
+    return (f"the profile asks for {wanted} threads but this host has {host.logical_cores} cores: "
+            f"timed with {host.logical_cores} threads")
+
+
+def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile,
+                  wanted_threads: int) -> dict[str, Any]:
+    fewer = _fewer_cores(wanted_threads, host)
     return {**measured["latency_ms"], "runs": measured["runs"], "warmup": measured["warmup"],
             "threads": measured["threads"], "runtime": measured["runtime"], "where": "host",
             "host": {"cpu_model": host.cpu_model, "logical_cores": host.logical_cores},
             "note": f"host latency, measured on this machine ({host.cpu_model}, {host.logical_cores} cores), "
-                    f"not on the {profile.name} device"}
+                    f"not on the {profile.name} device" + (f"; {fewer}" if fewer else "")}
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:

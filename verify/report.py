@@ -72,7 +72,8 @@ class Latency(Section):
 
 class Memory(Section):
     checked_bytes: int
-    basis: str
+    basis: str  # the profile's: process, arena or micro-runtime
+    check_basis: str | None = None  # where the checked value came from: host, estimate, micro-runtime
     method: str
     estimated_bytes: int
     estimated_arena_bytes: int
@@ -172,6 +173,58 @@ class Fit(Section):
     predicted_vs_measured: dict[str, dict[str, Any]]
 
 
+class MicroRuntimeRun(Section):
+    """TFLite Micro's run of the model: the arena it allocated, top-1 there, agreement with LiteRT."""
+
+    runtime: Literal["tflite-micro"]
+    version: str
+    basis: Literal["micro-runtime"]
+    arena_bytes: int | None
+    samples: int | None
+    top1: float | None
+    top1_disagreements: int | None
+    max_abs_output_diff: float | None
+    error: str | None
+    missing_op: str | None
+    allocations: list[str]
+
+
+class NpuLayer(Section):
+    op: str
+    vela_op: str
+    target: Literal["NPU", "CPU"]
+    cycles: int
+    macs: int
+    name: str
+    reason: str | None = None
+
+
+class CompiledModel(Section):
+    path: str | None  # the published file (None in a verify report: nothing is published)
+    sha256: str
+    size_bytes: int
+
+
+class Npu(Section):
+    """Arm Vela's compile for an Ethos-U NPU: where each op runs and Vela's estimates (not a measurement)."""
+
+    compiler: Literal["vela"]
+    version: str
+    accelerator_config: str
+    system_config: str
+    memory_mode: str
+    basis: Literal["vendor-estimate"]
+    inference_ms: float
+    inferences_per_second: float
+    sram_bytes: int
+    weight_memory: str
+    weight_memory_bytes: int
+    npu_ops: int
+    cpu_ops: int
+    layers: list[NpuLayer]
+    compiled: CompiledModel
+
+
 class Report(Section):
     schema_version: Literal[1] = SCHEMA_VERSION
     kind: Literal["build", "convert", "verify"]
@@ -193,6 +246,8 @@ class Report(Section):
     device: Device | None = None
     predicted_latency: PredictedLatency | None = None
     baseline: Baseline | None = None
+    npu: Npu | None = None
+    micro_runtime: MicroRuntimeRun | None = None
     normalization: dict[str, Any] | None = None
     versions: dict[str, str]
     inputs: dict[str, Any] | None = None

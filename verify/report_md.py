@@ -14,7 +14,8 @@ def to_markdown(typed: Report) -> str:
     title = report.get("title", report["artifact"]["path"])
     lines = [f"# {title}: {verdict}", "", "| check | value | limit | basis | result |", "|---|---|---|---|---|"]
     for check in report["checks"]:
-        result = ("pass" if check["passed"] else f"**FAIL**: {check['reason']}") if check["ran"] else \
+        passed = "pass" + (f": {check['reason']}" if check["reason"] else "")  # a passing check may carry a note
+        result = (passed if check["passed"] else f"**FAIL**: {check['reason']}") if check["ran"] else \
             f"not run: {check['reason']}"
         lines.append(f"| {check['name']} | {_cell(check['value'])} | {_cell(check['limit'])} | {check['basis']} | "
                      f"{result} |")
@@ -32,6 +33,10 @@ def to_markdown(typed: Report) -> str:
         lines += _memory_lines(report["memory"])
     if report.get("baseline"):
         lines += _baseline_lines(report["baseline"])
+    if report.get("npu"):
+        lines += _npu_lines(report["npu"])
+    if report.get("micro_runtime"):
+        lines += _micro_lines(report["micro_runtime"])
     if report.get("stages"):
         lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
                   "|---|---|---|---|---|---|"]
@@ -76,6 +81,34 @@ def _memory_lines(memory: dict[str, Any]) -> list[str]:
             f"- measured: {measured} B (RSS growth of the child process running the model)",
             f"- estimated: {memory['estimated_bytes']} B (model + tensor arena of {memory['estimated_arena_bytes']} B)",
             f"- checked: {memory['checked_bytes']} B, {memory['method']}"]
+
+
+def _npu_lines(npu: dict[str, Any]) -> list[str]:
+    compiled = npu["compiled"]
+    lines = ["", f"## Ethos-U NPU (Vela {npu['version']}: {npu['accelerator_config']}, {npu['system_config']}, "
+                 f"{npu['memory_mode']}; basis {npu['basis']})", "",
+             f"- {npu['npu_ops']} ops on the NPU, {npu['cpu_ops']} on the CPU",
+             f"- estimated inference time {npu['inference_ms']:.4f} ms ({npu['inferences_per_second']:.1f}/s), "
+             f"SRAM {npu['sram_bytes']} B, {npu['weight_memory']} {npu['weight_memory_bytes']} B",
+             f"- compiled model: {compiled['path'] or 'not published'} ({compiled['size_bytes']} B, "
+             f"sha256 `{compiled['sha256'][:16]}`)",
+             "", "| op | Vela op | target | cycles | MACs | output tensor | why on the CPU |",
+             "|---|---|---|---|---|---|---|"]
+    for layer in npu["layers"]:
+        lines.append(f"| {layer['op']} | {layer['vela_op']} | {layer['target']} | {layer['cycles']} | {layer['macs']} | "
+                     f"`{layer['name']}` | {layer['reason'] or ''} |")
+    return lines
+
+
+def _micro_lines(micro: dict[str, Any]) -> list[str]:
+    heading = f"## TFLite Micro ({micro['runtime']} {micro['version']}; basis {micro['basis']})"
+    if micro["error"]:
+        return ["", heading, "", f"- did not run: {micro['error']}"]
+    top1 = f", top-1 {micro['top1']:.4f}" if micro["top1"] is not None else ""
+    return ["", heading, "",
+            f"- tensor arena allocated: {micro['arena_bytes']} B (RecordingMicroAllocator)",
+            f"- {micro['samples']} samples{top1}; top-1 differs from LiteRT's on {micro['top1_disagreements']}, "
+            f"largest output difference {_cell(micro['max_abs_output_diff'])}"]
 
 
 def _baseline_lines(baseline: dict[str, Any]) -> list[str]:

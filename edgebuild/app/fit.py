@@ -2,7 +2,10 @@
 
 A candidate fits when its predicted artifact passes the release gate's own checks (verify/checks.py):
 the file checks (size, gzip size, precision, I/O dtypes, ops), peak memory on the profile's basis
-from the model bytes and arena alone, and host latency p50/p95 from a few runs in this process.
+from the model bytes and arena alone, and host latency p50/p95 from a few runs in this process. For an Ethos-U profile each candidate is also compiled with Vela
+(the NPU checks: ops on the NPU, estimated time, SRAM, weight memory), and for a TFLite Micro
+profile run in TFLite Micro (the op check and the arena it really allocates), so the chosen student
+fits the device's own tool before a minute of training is spent.
 `choose: auto` takes the largest candidate (most parameters, then most MACs) that fits; when none
 does, the build stops before any training with the smallest one's numbers against the budgets.
 """
@@ -26,10 +29,12 @@ from edgebuild.config.students import STUDENTS, StudentConfig
 from edgebuild.config.targets import Target
 from edgebuild.converters import fit_predict
 from edgebuild.converters.artifact import multiply_accumulates, read_artifact
+from edgebuild.converters.vela import VelaFailed, compile_for_npu, vela_version
 from edgebuild.converters.metadata import provenance, with_metadata
 from edgebuild.toolchain.context import training_versions
 from edgebuild.toolchain.datasets import Normalization
-from edgebuild.verify.checks import latency_checks, memory_check, static_checks
+from edgebuild.verify.checks import Check, latency_checks, memory_check, npu_checks, static_checks
+from edgebuild.verify.micro_runtime import memory_basis, micro_checks, micro_runtime_version, run_in_micro
 
 RESULT_FILE = "fit.json"
 
@@ -46,6 +51,9 @@ PREDICTED_FIGURES = {
     "host_latency_ms": "p50 of a few invokes of the untrained artifact in this host's LiteRT at the profile's "
                        "threads: a host number, not the device's",
     "device_latency_ms": "macs / the profile's latency.throughput_gmacs: an estimate, never checked",
+    "npu_inference_ms": "Vela's estimated inference time of the untrained artifact (Ethos-U profiles)",
+    "npu_sram_bytes": "Vela's SRAM use of the untrained artifact (Ethos-U profiles)",
+    "micro_arena_bytes": "the tensor arena TFLite Micro allocated for the untrained artifact (TFLite Micro profiles)",
 }
 
 
@@ -60,6 +68,9 @@ class Prediction:
     host_latency_ms: float
     host_latency_p95_ms: float
     device_latency_ms: float | None
+    npu_inference_ms: float | None = None
+    npu_sram_bytes: int | None = None
+    micro_arena_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,8 @@ class FitStage(Stage[FitResult]):
                 "qat": recipe.qat is not None, "prune": _dump(recipe.prune), "cluster": _dump(recipe.cluster),
                 "profile_sha256": file_sha256(target.profile_path), "precision": target.precision,
                 "io_dtype": target.io_dtype, "input_shape": list(data.input_shape), "num_classes": data.num_classes,
-                "versions": training_versions(self.versions), "host": describe_host().identity()}
+                "versions": training_versions(self.versions), "host": describe_host().identity(),
+                "device_tool": _device_tool(target.profile)}
 
     def run(self, upstream: Upstream, scratch: Path) -> FitResult:
         data = upstream.output("data")
@@ -201,7 +213,8 @@ def predicted_vs_measured(predicted: Prediction, report: dict[str, Any]) -> dict
     """
     artifact, memory = report["artifact"], report["memory"]
     latency = report.get("latency_ms") or {}
-    estimated_peak = memory["checked_bytes"] if memory["basis"] == "arena" else memory["estimated_bytes"]
+    on_arena = memory["basis"] in ("arena", "micro-runtime")
+    estimated_peak = memory["checked_bytes"] if on_arena else memory["estimated_bytes"]
     measured = {"size_bytes": artifact["size_bytes"], "gzip_bytes": artifact["gzip_bytes"],
                 "peak_memory_bytes": estimated_peak, "arena_bytes": memory["estimated_arena_bytes"],
                 "parameters": artifact["parameters"], "host_latency_ms": latency.get("p50")}
@@ -233,17 +246,43 @@ def _assess(name: str | None, student: StudentConfig, model_bytes: bytes, profil
         path.write_bytes(model_bytes)
         artifact = read_artifact(path)
         latency_ms = fit_predict.host_latency_ms(path, profile.latency.threads)
-    memory, _ = memory_check(artifact, profile, measured_bytes=None)
+        micro = run_in_micro(artifact, None) if profile.micro_runtime is not None else None
+    memory, _ = memory_check(artifact, profile, None, memory_basis(micro, artifact, profile))
     checks = [*static_checks(artifact, profile), memory, *latency_checks(latency_ms, profile)]
+    if micro is not None:
+        checks.extend(micro_checks(micro, artifact, profile, min_top1=0.0))
+    npu, npu_figures = _npu_fit(model_bytes, profile)
     macs = multiply_accumulates(artifact.info)
     throughput = profile.latency.throughput_gmacs
     predicted = Prediction(
         size_bytes=artifact.info.size_bytes, gzip_bytes=artifact.gzip_bytes, peak_memory_bytes=memory.value,
         arena_bytes=artifact.arena_bytes, parameters=artifact.info.parameter_count, macs=macs,
         host_latency_ms=round(latency_ms["p50"], 4), host_latency_p95_ms=round(latency_ms["p95"], 4),
-        device_latency_ms=round(macs / (throughput * 1e9) * 1e3, 4) if throughput else None)
-    reasons = tuple(f"predicted {check.reason}" for check in checks if not check.passed)
+        device_latency_ms=round(macs / (throughput * 1e9) * 1e3, 4) if throughput else None,
+        micro_arena_bytes=micro.arena_bytes if micro is not None else None, **npu_figures)
+    reasons = tuple(f"predicted {check.reason}" for check in [*checks, *npu] if check.ran and not check.passed)
     return CandidateFit(name, student, predicted, not reasons, reasons)
+
+
+def _npu_fit(model_bytes: bytes, profile) -> tuple[list[Check], dict[str, Any]]:
+    """An Ethos-U profile's checks of the untrained candidate compiled with Vela, and its figures."""
+    if profile.npu is None:
+        return [], {}
+    try:
+        result = compile_for_npu(model_bytes, profile.npu).result
+    except VelaFailed as failed:
+        return [Check("npu_compile", False, True, False, str(failed), "vendor-estimate")], {}
+    return npu_checks(result, profile), {"npu_inference_ms": round(result.inference_time_s * 1000, 6),
+                                         "npu_sram_bytes": result.sram_bytes}
+
+
+def _device_tool(profile) -> dict[str, Any] | None:
+    """What a candidate's device-side check depends on besides the profile file: the tool and its config."""
+    if profile.npu is not None:
+        return {"vela": vela_version(), "vela_ini_sha256": file_sha256(profile.npu.config_file)}
+    if profile.micro_runtime is not None:
+        return {"tflite-micro": micro_runtime_version()}
+    return None
 
 
 def _result(profile: str, precision: str, io_dtype: str, choose: str | None,

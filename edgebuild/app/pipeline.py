@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from edgebuild.base.cache import cache_key
+from edgebuild.base.host import describe_host
 from edgebuild.base.stage import NotBuilt, Stage, StageRun, Upstream, planned, run_cached, stage_inputs
 from edgebuild.config.precisions import PRECISIONS
 from edgebuild.config.recipe import StudentLadder
@@ -21,11 +22,13 @@ from edgebuild.config.targets import Target
 from edgebuild.app.fit import FitStage
 from edgebuild.converters.convert import ConvertStage
 from edgebuild.converters.export import ExportStage
+from edgebuild.converters.vela import VelaStage
 from edgebuild.toolchain.context import BuildContext, student_of
 from edgebuild.toolchain.data import DataStage
 from edgebuild.toolchain.model_files import ModelFileStage
 from edgebuild.toolchain.soft_targets import SoftTargetsStage
 from edgebuild.toolchain.training_stage import TrainingStage
+from edgebuild.verify.gate import timing_threads
 from edgebuild.verify.measure import MeasureStage
 
 MakeStage = Callable[[BuildContext, Target, Upstream], Stage | None]
@@ -79,8 +82,12 @@ def _convert(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | N
     return ConvertStage(target, ctx.convert.representative_samples, ctx.seed, ctx.versions)
 
 
+def _vela(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
+    return VelaStage(target.profile.npu) if target.profile.npu is not None else None
+
+
 def _measure(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
-    return MeasureStage(target.profile.latency.threads, ctx.versions)
+    return MeasureStage(timing_threads(target.profile.latency.threads, describe_host()), ctx.versions)
 
 
 PIPELINE: tuple[Step, ...] = (
@@ -95,6 +102,7 @@ PIPELINE: tuple[Step, ...] = (
     Step("qat", _training("qat"), model="quantized"),
     Step("export", _export, per_target=True),
     Step("convert", _convert, per_target=True),
+    Step("vela", _vela, per_target=True),
     Step("measure", _measure, per_target=True),
 )
 _MODEL_KIND = {step.name: step.model for step in PIPELINE if step.model}

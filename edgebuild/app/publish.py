@@ -1,6 +1,7 @@
 """The end of every build and convert: stamp metadata, verify, assemble the typed report, publish.
 
-OUT/<name>/<profile>/ receives report.json, report.md and model.tflite, staged in a scratch folder
+OUT/<name>/<profile>/ receives report.json, report.md and model.tflite (and, for an Ethos-U profile,
+model_vela.tflite, Vela's compile of it: the file that ships to the board), staged in a scratch folder
 beside it and renamed in (reports first, the artifact last), so a reader never sees half a build.
 """
 
@@ -27,8 +28,9 @@ from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
 from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
-from edgebuild.verify.gate import AccuracyLimits, Verification, verify_model
+from edgebuild.verify.gate import AccuracyLimits, Verification, npu_section, verify_model
 from edgebuild.verify.latency_prediction import superseded_by_device
+from edgebuild.verify.micro_runtime import micro_section
 from edgebuild.verify.measure import MEASURED_OF
 from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
 from edgebuild.verify.report_md import to_markdown
@@ -36,6 +38,7 @@ from edgebuild.verify.report_md import to_markdown
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 ARTIFACT = "model.tflite"
+COMPILED = "model_vela.tflite"
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
         limits = AccuracyLimits(ctx.verify.min_accuracy, float_metrics["accuracy"], ctx.verify.max_drop_from_float)
         measurement = upstream.runs["measure"]
         verification = verify_model(staged, target.profile, data=(dataset.x_test, dataset.y_test), limits=limits,
-                                    measured_run=measurement.output.run)
+                                    measured_run=measurement.output.run,
+                                    compiled=upstream.output("vela") if "vela" in upstream else None)
         run = device_run_for(target.profile, device_run)
         device = device_checks(staged, target.profile, run) if run is not None else None
         seconds = time.perf_counter() - started
@@ -95,9 +99,13 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
             stages=[*_stage_rows(upstream), _verify_row(seconds, verification, measurement)],
             fit=_fit_section(upstream, verification), device=device[1] if device else None,
             predicted_latency=verification.predicted_latency,
+            npu=npu_section(verification.compiled, out_dir / COMPILED) if verification.compiled else None,
+            micro_runtime=micro_section(verification.micro) if verification.micro else None,
             normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
         events.emit("stage_finished", stage="verify", seconds=seconds, passed=report.passed,
                     measurement_reused=measurement.cached)
+        if verification.compiled:
+            (staging / COMPILED).write_bytes(verification.compiled.model_bytes)
         _publish(staging, out_dir, report)
     return ProfileResult(target.name, out_dir, report)
 
@@ -171,9 +179,10 @@ def _staging_beside(out_dir: Path) -> Iterator[Path]:
 
 
 def _publish(staging: Path, out_dir: Path, report: Report) -> None:
-    """Staged beside the output, then renamed in: reports first, the artifact last."""
+    """Staged beside the output, then renamed in: reports first, the artifacts last."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (staging / REPORT_JSON).write_bytes(report.to_json())
     (staging / REPORT_MD).write_text(to_markdown(report))
-    for name in (REPORT_JSON, REPORT_MD, ARTIFACT):
-        os.replace(staging / name, out_dir / name)
+    for name in (REPORT_JSON, REPORT_MD, COMPILED, ARTIFACT):
+        if (staging / name).exists():
+            os.replace(staging / name, out_dir / name)

@@ -16,8 +16,9 @@ from edgebuild.verify.baseline import load_baseline
 from edgebuild.verify.child_run import DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S
 from edgebuild.verify.checks import verdict
 from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
-from edgebuild.verify.gate import AccuracyLimits, verify_model
+from edgebuild.verify.gate import AccuracyLimits, npu_section, verify_model
 from edgebuild.verify.latency_prediction import superseded_by_device
+from edgebuild.verify.micro_runtime import micro_section
 from edgebuild.verify.report import Accuracy, Report
 
 
@@ -52,6 +53,8 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
                   artifact=verification.artifact.as_dict(), latency_ms=verification.latency_ms,
                   memory=verification.memory, accuracy=accuracy, baseline=verification.baseline, device=device,
                   predicted_latency=verification.predicted_latency,
+                  npu=npu_section(verification.compiled, None) if verification.compiled else None,
+                  micro_runtime=micro_section(verification.micro) if verification.micro else None,
                   versions=tool_versions())
 
 

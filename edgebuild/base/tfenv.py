@@ -29,7 +29,8 @@ def tool_versions() -> dict[str, str]:
     from edgebuild import __version__
 
     found = {"python": platform.python_version(), "edgebuild": __version__}
-    for package in ("tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy"):
+    for package in ("tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy",
+                    "ethos-u-vela", "tflite-micro"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

@@ -19,7 +19,7 @@ def list_profiles() -> None:
         profile, _ = load_profile(name)
         budgets = profile.budgets
         click.echo(f"{name}\t{'/'.join(profile.precisions)}\tsize≤{budgets.size_bytes} B\t"
-                   f"gzip≤{budgets.gzip_bytes} B\tmemory≤{budgets.peak_memory_bytes} B\t"
+                   f"gzip≤{budgets.gzip_bytes} B\tmemory≤{profile.memory_budget_bytes} B\t"
                    f"p50≤{profile.latency.p50_ms} ms\t{profile.description}")
 
 

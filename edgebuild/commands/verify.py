@@ -39,6 +39,9 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input.
 
     Latency is measured on this host in a child process, labelled host latency: not the device's.
+    An Ethos-U profile also compiles MODEL with Vela (ops on the NPU, estimated time, SRAM, flash:
+    basis vendor-estimate); a microcontroller profile runs it in TFLite Micro (its arena, its ops,
+    top-1 there: basis micro-runtime).
     """
     from edgebuild.app.verify import Timing, verify_file
     from edgebuild.base.files import write_atomically

@@ -48,6 +48,28 @@ def _every_input_dtype(tf) -> bytes:
     return _from_function(tf, total)
 
 
+def _between_convolutions(keras, activation):
+    """conv → `activation` → conv → dense: an op an accelerator or a micro runtime may lack, mid-graph."""
+    return keras.Sequential([
+        keras.layers.Input(IMAGE_SHAPE, name="digit"),
+        keras.layers.Conv2D(4, 3, activation="relu", name="first"),
+        keras.layers.Lambda(activation, name="between"),
+        keras.layers.Conv2D(4, 3, activation="relu", name="second"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(CLASSES, name="scores"),
+    ])
+
+
+def _int8_keeping_float_kernels(tf, model, calibration) -> bytes:
+    """Full-int8 where an int8 kernel exists; an op with none (SIN) stays float between (de)quantize ops."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([sample[None]] for sample in calibration)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    converter.inference_input_type = converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
 def _custom_op(tf) -> bytes:
     """Erfinv has no TFLite builtin: the converter's custom-op allowance keeps it as a custom op."""
     inverse = tf.function(tf.math.erfinv, input_signature=[tf.TensorSpec([1, 6], tf.float32)])
@@ -79,6 +101,10 @@ def model_file(tmp_path_factory) -> Callable[[str], Path]:
         "multi_io": lambda: tf.lite.TFLiteConverter.from_keras_model(_multi_io(keras)).convert(),
         "every_input_dtype": lambda: _every_input_dtype(tf),
         "custom_op": lambda: _custom_op(tf),
+        "sin_between_convolutions": lambda: _int8_keeping_float_kernels(
+            tf, _between_convolutions(keras, tf.math.sin), calibration),
+        "gelu_between_convolutions": lambda: _int8_keeping_float_kernels(
+            tf, _between_convolutions(keras, keras.activations.gelu), calibration),
     }
 
     def get(kind: str) -> Path:
