@@ -58,9 +58,20 @@ def _labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
     from edgebuild.toolchain.data import resize_images
 
     opened = open_source(source, flag="--data")  # a missing source is refused before the model is read
-    inputs = read_artifact(model).info.inputs
-    if len(inputs) != 1 or len(inputs[0].shape) != 4:
-        raise BadInput(f"{model}: --data needs a single-input image classifier (NHWC), got inputs "
-                       f"{[list(t.shape) for t in inputs]}")
+    info = read_artifact(model).info
+    inputs, outputs = info.inputs, info.outputs
+    if len(inputs) != 1 or len(inputs[0].shape) != 4 or len(outputs) != 1 or len(outputs[0].shape) != 2:
+        raise BadInput(f"{model}: --data needs a single-input image classifier (NHWC in, one score per class out), "
+                       f"got inputs {[list(t.shape) for t in inputs]} and outputs {[list(t.shape) for t in outputs]}")
     raw = opened.read()
+    _check_fits(model, raw, channels=inputs[0].shape[3], classes=outputs[0].shape[1])
     return resize_images(raw.images, tuple(inputs[0].shape[1:3])), raw.labels
+
+
+def _check_fits(model: Path, raw, *, channels: int, classes: int) -> None:
+    """Data the model cannot take is the user's mistake (exit 2, as `convert` says), not a broken model."""
+    data_channels = raw.images.shape[3]  # RawData is NHWC
+    data_classes = int(raw.labels.max()) + 1
+    if data_channels != channels or data_classes > classes:
+        raise BadInput(f"--data: {raw.images.shape[1]}x{raw.images.shape[2]} images with {data_channels} channel(s) "
+                       f"and {data_classes} classes; {model} takes {channels} channel(s) and scores {classes} classes")
