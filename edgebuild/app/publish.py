@@ -1,7 +1,9 @@
 """The end of every build and convert: stamp metadata, verify, assemble the typed report, publish.
 
-OUT/<name>/<profile>/ receives report.json, report.md and model.tflite, staged in a scratch folder
-beside it and renamed in (reports first, the artifact last), so a reader never sees half a build.
+OUT/<name>/<profile>/ receives report.json, report.md, report.html and model.tflite, staged in a
+scratch folder beside it and renamed in (reports first, the artifact last), so a reader never sees
+half a build. An artifact the gate rejects is published as model.failed.tflite beside its reports
+(passed: false), so nothing that failed ever sits under the name a deployment picks up.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from edgebuild.verify.report_md import to_markdown
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 ARTIFACT = "model.tflite"
+FAILED_ARTIFACT = "model.failed.tflite"
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,14 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
         run = device_run_for(target.profile, device_run)
         device = device_checks(staged, target.profile, run) if run is not None else None
         seconds = time.perf_counter() - started
+        judged = _verdict(verification, device[0] if device else [])
+        published = out_dir / (ARTIFACT if judged["passed"] else FAILED_ARTIFACT)
         report = Report(
             kind="build" if ctx.source_kind == "recipe" else "convert",
             title=f"{ctx.name} for {target.name}", **{ctx.source_kind: ctx.name}, profile=target.name,
             precision=target.precision, io_dtype=target.io_dtype,
-            **_verdict(verification, device[0] if device else []), artifact={
-                **verification.artifact.as_dict(), "path": str(out_dir / ARTIFACT)},
+            **judged, artifact={
+                **verification.artifact.as_dict(), "path": str(published)},
             latency_ms=verification.latency_ms, memory=verification.memory,
             accuracy=_accuracy(ctx, verification, measurement.output.accuracy_all_data, float_metrics, dataset),
             measurement=Measurement(key=measurement.key, reused=measurement.cached, of=MEASURED_OF),
@@ -169,9 +174,13 @@ def _staging_beside(out_dir: Path) -> Iterator[Path]:
 
 
 def _publish(staging: Path, out_dir: Path, report: Report) -> None:
-    """Staged beside the output, then renamed in: reports first, the artifact last."""
+    """Staged beside the output, then renamed in: reports first, the artifact last, under the name its
+    verdict gives it; an earlier build's artifact under the other name is removed, as it no longer matches."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (staging / REPORT_JSON).write_bytes(report.to_json())
     (staging / REPORT_MD).write_text(to_markdown(report))
-    for name in (REPORT_JSON, REPORT_MD, ARTIFACT):
+    artifact, stale = (ARTIFACT, FAILED_ARTIFACT) if report.passed else (FAILED_ARTIFACT, ARTIFACT)
+    os.replace(staging / ARTIFACT, staging / artifact)
+    (out_dir / stale).unlink(missing_ok=True)
+    for name in (REPORT_JSON, REPORT_MD, artifact):
         os.replace(staging / name, out_dir / name)

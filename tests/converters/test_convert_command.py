@@ -112,6 +112,28 @@ def test_second_conversion_in_a_fresh_process_with_an_empty_cache_is_byte_identi
     assert _final_line(again)["report"]["artifact"]["sha256"] == converted.report["artifact"]["sha256"]
 
 
+def test_a_failed_gate_writes_its_reports_and_no_artifact_under_the_published_name(converted, tmp_path):
+    """The reports say why (passed: false); the rejected file sits beside them, never as model.tflite,
+    and an earlier passing build's model.tflite in the same folder is removed, as it no longer matches."""
+    earlier = tmp_path / OUTPUT
+    earlier.mkdir(parents=True)
+    (earlier / "model.tflite").write_bytes(converted.artifact)
+    result = _convert(converted.root, "digits_cnn.keras", "--profile", "android-flagship", "--out",
+                      str(tmp_path / "out"), "--min-accuracy", "1.0", cache=converted.root / "cache")
+    assert result.returncode == 1, result.stderr[-2000:]
+    report = json.loads((earlier / "report.json").read_text())
+    assert report["passed"] is False
+    assert report["artifact"]["path"] == str(tmp_path / OUTPUT / "model.failed.tflite")
+    assert (earlier / "report.md").read_text().startswith("# digits_cnn for android-flagship: FAIL")
+    assert sorted(path.name for path in earlier.iterdir()) == ["model.failed.tflite", "report.json", "report.md"]
+
+
+def test_artifact_path_in_the_report_is_the_published_file(converted):
+    path = Path(converted.report["artifact"]["path"])
+    assert path == OUTPUT / "model.tflite"
+    assert hashlib.sha256((converted.root / path).read_bytes()).hexdigest() == converted.report["artifact"]["sha256"]
+
+
 def test_float_op_and_op_outside_the_allow_list_are_named(tf, keras, tmp_path):
     """SIN has a float kernel only: int8 conversion keeps it float, and cortex-m7's TFLM build lacks it and TANH."""
     inputs = keras.layers.Input((8, 8, 1), name="image")
