@@ -35,7 +35,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
     BadInput before anything runs."""
     profile, _ = load_profile(profile_ref)
     earlier = load_baseline(baseline) if baseline else None
-    data = _labelled_data(model, data_source) if data_source else None
+    data = labelled_data(model, data_source) if data_source else None
     verification = verify_model(model, profile, data=data, limits=AccuracyLimits(min_top1=min_accuracy),
                                 runs=timing.runs, min_seconds=timing.min_seconds, timeout_s=timing.timeout_s,
                                 threads=timing.threads, baseline=earlier)
@@ -53,7 +53,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
                   versions=tool_versions())
 
 
-def _labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
+def labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
     """`--data` resized to the model's input height and width."""
     from edgebuild.toolchain.data import resize_images
 
