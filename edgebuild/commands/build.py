@@ -10,6 +10,7 @@ import click
 from edgebuild.commands.native_log import native_stderr_captured
 from edgebuild.commands.device_options import device_options, device_run
 from edgebuild.commands.progress import output_options, progress_events
+from edgebuild.commands.recipe_options import cache_dir_option, seed_option, strategy_option
 
 
 @click.command("build")
@@ -18,11 +19,9 @@ from edgebuild.commands.progress import output_options, progress_events
               help="Bundled profile name or YAML path; repeat for several devices; `all` for every bundled one.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Output root: OUT/<recipe>/<profile>/.")
-@click.option("--seed", type=int, default=None, help="Overrides the recipe's seed.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE",
-              help="Stage cache (default: the user cache folder).")
-@click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None,
-              help="tf.distribute strategy for the training stages (overrides the recipe's `strategy`).")
+@seed_option
+@cache_dir_option
+@strategy_option
 @device_options
 @output_options
 def command(recipe: str, profiles: tuple[str, ...], out_dir: Path, seed: int | None, cache_dir: Path | None,

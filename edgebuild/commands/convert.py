@@ -29,7 +29,8 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @click.option("--representative-samples", type=click.IntRange(min=1),
               default=_DEFAULT_SETTINGS.representative_samples, show_default=True,
               help="Training images the int8 calibration sees.")
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.min_accuracy, show_default=True)
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.min_accuracy, show_default=True,
+              help="Top-1 on --data's test split below this fails the accuracy_top1 check.")
 @click.option("--max-drop-from-float", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.max_drop_from_float,
               show_default=True, help="Top-1 the artifact may lose against the Keras model.")
 @click.option("--trust-unsafe-format", is_flag=True,

@@ -15,7 +15,8 @@ from edgebuild.commands.progress import output_options
 @click.option("--profile", required=True, help="Bundled profile name or YAML path.")
 @click.option("--data", "data_source", default=None,
               help="Labelled data (sklearn:digits, image folder, .npz) to measure top-1 of a classifier.")
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Top-1 on --data below this fails the accuracy_top1 check.")
 @click.option("--baseline", type=click.Path(path_type=Path), default=None,
               help="An earlier report.json (build or verify --json): fail on size or host-latency growth "
                    "beyond the profile's tolerances.")
