@@ -158,6 +158,20 @@ def test_precision_the_profile_does_not_run_is_refused_before_loading(tmp_path):
     assert not (tmp_path / "build").exists()
 
 
+def test_a_keras_3_file_is_recognised_and_the_fix_named(tmp_path):
+    """Saved by the real Keras 3 (in a child without TF_USE_LEGACY_KERAS, so `import keras` is Keras 3)."""
+    import os
+    import subprocess
+    import sys
+
+    save = ("import keras\nmodel = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), "
+            "keras.layers.Dense(10)])\nmodel.save('keras3.keras')\n")
+    env = {name: value for name, value in os.environ.items() if name != "TF_USE_LEGACY_KERAS"}
+    subprocess.run([sys.executable, "-c", save], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+    result = _convert(tmp_path, "keras3.keras", "--profile", "android-flagship")
+    assert_one_line_error(result, 2, "keras3.keras: saved by Keras 3.", "import tf_keras as keras")
+
+
 def test_h5_file_is_refused_unless_trusted(keras, tmp_path):
     model = keras.Sequential([keras.layers.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
     model.save(tmp_path / "legacy.h5")
