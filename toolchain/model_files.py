@@ -21,7 +21,7 @@ from edgebuild.toolchain.context import ModelFile, training_versions
 from edgebuild.toolchain.training_stage import METRICS_FILE, TrainedModel
 
 # tf_keras' safe_mode protects only the .keras format; .h5 and SavedModel loading can run code
-# (shared/NOTES.md, "Untrusted input").
+# (Lambda layers and SavedModel functions are deserialized as code; checked).
 _UNSAFE_SUFFIXES = (".h5", ".hdf5", ".pb", "")
 OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a model's stem names its output folder
 

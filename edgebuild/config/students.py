@@ -35,7 +35,7 @@ class StudentConfig(StrictModel):
         return _candidate_schema(schema) if "name" in value else schema
 
     architecture: str
-    # Keras' 0.999 never settles in a few hundred steps: a MobileNetV2 on 1,400 digits scored 8% (shared/NOTES.md).
+    # Keras' 0.999 never settles in a few hundred steps: a MobileNetV2 on 1,400 digits scored 8% (measured).
     bn_momentum: BnMomentum = 0.9
 
 
