@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from edgebuild.commands.device_options import device_options, device_run
-from edgebuild.commands.progress import output_options
+from edgebuild.commands.native_log import native_stderr_captured
+from edgebuild.commands.progress import output_options, verdict_line
 
 
 @click.command("verify")
@@ -36,7 +37,7 @@ from edgebuild.commands.progress import output_options
 def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, baseline: Path | None,
             junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float,
             device: str | None, device_python: str | None, ssh_config: str | None, quiet: bool,
-            as_json: bool) -> None:
+            as_json: bool, verbose: bool) -> None:
     """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input.
 
     Latency is measured on this host in a child process, labelled host latency: not the device's.
@@ -46,13 +47,16 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     from edgebuild.verify.junit import junit_xml
     from edgebuild.verify.report_md import to_markdown
 
-    report = verify_file(model, profile, data_source=data_source, min_accuracy=min_accuracy,
-                         timing=Timing(runs, min_seconds, timeout_s, threads), baseline=baseline,
-                         device_run=device_run(device, device_python, ssh_config))
+    with native_stderr_captured(verbose):
+        report = verify_file(model, profile, data_source=data_source, min_accuracy=min_accuracy,
+                             timing=Timing(runs, min_seconds, timeout_s, threads), baseline=baseline,
+                             device_run=device_run(device, device_python, ssh_config))
     if junit:
         write_atomically(junit, junit_xml(report))
     if as_json:
         click.echo(report.to_json().decode(), nl=False)
-    elif not quiet:
+    elif quiet:
+        click.echo(verdict_line(report))
+    else:
         click.echo(to_markdown(report), nl=False)
     click.get_current_context().exit(0 if report.passed else 1)
