@@ -47,15 +47,25 @@ def read_artifact(path: Path) -> Artifact:
 
 def multiply_accumulates(info: ModelInfo) -> int:
     """MACs of one inference: convolutions and fully connected layers; element-wise ops and pooling add none."""
-    total = 0
-    for op in info.ops:
-        if op.name not in _MAC_OPS or len(op.inputs) < 2:
-            continue
-        outputs = math.prod(info.tensors[op.outputs[0]].shape)
-        weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
-        per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
-        total += outputs * math.prod(per_output)
-    return total
+    return sum(_op_macs(info, op) for op in info.ops)
+
+
+def layer_rows(info: ModelInfo) -> list[dict[str, Any]]:
+    """Each op in execution order: what it outputs, the bytes of the constant tensors it reads (weights,
+    biases; a tensor several ops share counts for each) and its MACs: where the bytes and the compute are."""
+    return [{"index": op.index, "op": op.name, "output": info.tensors[op.outputs[0]].name.split(";")[0] if op.outputs else "",
+             "output_shape": list(info.tensors[op.outputs[0]].shape) if op.outputs else [],
+             "weight_bytes": sum(info.tensors[i].data_bytes for i in op.inputs if i >= 0 and info.tensors[i].is_constant),
+             "macs": _op_macs(info, op)} for op in info.ops]
+
+
+def _op_macs(info: ModelInfo, op) -> int:
+    if op.name not in _MAC_OPS or len(op.inputs) < 2:
+        return 0
+    outputs = math.prod(info.tensors[op.outputs[0]].shape)
+    weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
+    per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
+    return outputs * math.prod(per_output)
 
 
 def _tensor_dict(tensor) -> dict[str, Any]:

@@ -81,7 +81,16 @@ def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfi
             "threads": measured["threads"], "runtime": measured["runtime"], "where": "host",
             "host": {"cpu_model": host.cpu_model, "logical_cores": host.logical_cores},
             "note": f"host latency, measured on this machine ({host.cpu_model}, {host.logical_cores} cores), "
-                    f"not on the {profile.name} device"}
+                    f"not on the {profile.name} device{_oversubscribed(measured['threads'], host.logical_cores)}",
+            "histogram": measured.get("latency_histogram")}
+
+
+def _oversubscribed(threads: int, cores: int) -> str:
+    """More interpreter threads than this host has cores time-slice: the figure then says little about the
+    device's, and the report says so."""
+    if threads <= cores:
+        return ""
+    return f"; {threads} threads on {cores} cores: here the threads time-share cores"
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:

@@ -24,6 +24,7 @@ from edgebuild.base.stage import StageRun, Upstream
 from edgebuild.config.targets import Target
 from edgebuild.app.fit import predicted_vs_measured
 from edgebuild.app.pipeline import float_reference
+from edgebuild.converters.artifact import layer_rows
 from edgebuild.converters.metadata import provenance, with_metadata
 from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
@@ -97,7 +98,8 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
             accuracy=_accuracy(ctx, verification, measurement.output.accuracy_all_data, float_metrics, dataset),
             measurement=Measurement(key=measurement.key, reused=measurement.cached, of=MEASURED_OF),
             stages=[*_stage_rows(upstream), _verify_row(seconds, verification, measurement)],
-            fit=_fit_section(upstream, verification), device=device[1] if device else None,
+            fit=_fit_section(upstream, verification), layers=layer_rows(verification.artifact.info),
+            device=device[1] if device else None,
             normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
         events.emit("stage_finished", stage="verify", seconds=seconds, passed=report.passed,
                     measurement_reused=measurement.cached)

@@ -10,7 +10,7 @@ import numpy as np
 from edgebuild.base.errors import BadInput
 from edgebuild.base.tfenv import tool_versions
 from edgebuild.config.profile import load_profile
-from edgebuild.converters.artifact import read_artifact
+from edgebuild.converters.artifact import layer_rows, read_artifact
 from edgebuild.toolchain.sources import open_source
 from edgebuild.verify.baseline import load_baseline
 from edgebuild.verify.child_run import DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S
@@ -50,6 +50,7 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
                   passed=verdict(checks), checks=checks,
                   artifact=verification.artifact.as_dict(), latency_ms=verification.latency_ms,
                   memory=verification.memory, accuracy=accuracy, baseline=verification.baseline, device=device,
+                  layers=layer_rows(verification.artifact.info),
                   versions=tool_versions())
 
 
