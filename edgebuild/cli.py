@@ -25,6 +25,7 @@ COMMANDS = {
     "plan": "edgebuild.commands.plan:command",
     "profiles": "edgebuild.commands.catalog:profiles",
     "recipes": "edgebuild.commands.catalog:recipes",
+    "report": "edgebuild.commands.report:command",
     "schema": "edgebuild.commands.schema:group",
 }
 

@@ -33,10 +33,12 @@ from edgebuild.verify.device import DeviceRun, device_checks, device_run_for
 from edgebuild.verify.gate import AccuracyLimits, Verification, verify_model
 from edgebuild.verify.measure import MEASURED_OF
 from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
+from edgebuild.verify.report_html import to_html
 from edgebuild.verify.report_md import to_markdown
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 ARTIFACT = "model.tflite"
 FAILED_ARTIFACT = "model.failed.tflite"
 
@@ -181,8 +183,9 @@ def _publish(staging: Path, out_dir: Path, report: Report) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (staging / REPORT_JSON).write_bytes(report.to_json())
     (staging / REPORT_MD).write_text(to_markdown(report))
+    (staging / REPORT_HTML).write_text(to_html(report.model_dump(mode="json")))
     artifact, stale = (ARTIFACT, FAILED_ARTIFACT) if report.passed else (FAILED_ARTIFACT, ARTIFACT)
     os.replace(staging / ARTIFACT, staging / artifact)
     (out_dir / stale).unlink(missing_ok=True)
-    for name in (REPORT_JSON, REPORT_MD, artifact):
+    for name in (REPORT_JSON, REPORT_MD, REPORT_HTML, artifact):
         os.replace(staging / name, out_dir / name)

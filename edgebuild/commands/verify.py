@@ -24,6 +24,8 @@ from edgebuild.commands.progress import output_options, verdict_line
 @click.option("--junit", type=click.Path(path_type=Path), default=None,
               help="Also write the checks as JUnit XML to this file, one testcase per check (not written when "
                    "MODEL is unusable: exit 2).")
+@click.option("--html", "html", type=click.Path(path_type=Path), default=None,
+              help="Also write the report as one self-contained HTML page (charts inline, no network) to this file.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Interpreter threads for host timing  [default: the profile's latency.threads]")
 @click.option("--runs", type=click.IntRange(min=1), default=50, show_default=True,
@@ -35,7 +37,7 @@ from edgebuild.commands.progress import output_options, verdict_line
 @device_options
 @output_options
 def command(model: Path, profile: str, data_source: str | None, min_accuracy: float, baseline: Path | None,
-            junit: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float,
+            junit: Path | None, html: Path | None, threads: int | None, runs: int, min_seconds: float, timeout_s: float,
             device: str | None, device_python: str | None, ssh_config: str | None, quiet: bool,
             as_json: bool, verbose: bool) -> None:
     """Check MODEL against a device profile; exit 0 pass, 1 a check failed, 2 unusable input.
@@ -45,6 +47,7 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
     from edgebuild.app.verify import Timing, verify_file
     from edgebuild.base.files import write_atomically
     from edgebuild.verify.junit import junit_xml
+    from edgebuild.verify.report_html import to_html
     from edgebuild.verify.report_md import to_markdown
 
     with native_stderr_captured(verbose):
@@ -53,6 +56,8 @@ def command(model: Path, profile: str, data_source: str | None, min_accuracy: fl
                              device_run=device_run(device, device_python, ssh_config))
     if junit:
         write_atomically(junit, junit_xml(report))
+    if html:
+        write_atomically(html, to_html(report.model_dump(mode="json")).encode())
     if as_json:
         click.echo(report.to_json().decode(), nl=False)
     elif quiet:

@@ -125,7 +125,8 @@ def test_a_failed_gate_writes_its_reports_and_no_artifact_under_the_published_na
     assert report["passed"] is False
     assert report["artifact"]["path"] == str(tmp_path / OUTPUT / "model.failed.tflite")
     assert (earlier / "report.md").read_text().startswith("# digits_cnn for android-flagship: FAIL")
-    assert sorted(path.name for path in earlier.iterdir()) == ["model.failed.tflite", "report.json", "report.md"]
+    assert sorted(path.name for path in earlier.iterdir()) == ["model.failed.tflite", "report.html", "report.json",
+                                                             "report.md"]
 
 
 def test_artifact_path_in_the_report_is_the_published_file(converted):
