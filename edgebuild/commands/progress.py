@@ -133,10 +133,11 @@ class _RichProgress:
         if "stage" not in event:
             return
         label = _label(event)
-        if kind in ("stage_started", "stage_shared"):
-            detail = f"shared with {event['shared_with']}" if kind == "stage_shared" else DOING.get(event["stage"], "")
-            self._tasks[label] = self._progress.add_task(label, total=None if kind == "stage_started" else 1,
-                                                         completed=0 if kind == "stage_started" else 1, detail=detail)
+        if kind == "stage_started":
+            self._tasks[label] = self._progress.add_task(label, total=None, detail=DOING.get(event["stage"], ""))
+        elif kind == "stage_shared":
+            task = self._progress.add_task(label, total=1, detail=f"shared with {event['shared_with']}")
+            self._progress.update(task, completed=1)  # finished at once: its clock stops
         elif kind in ("batch_finished", "epoch_finished") and label in self._tasks:
             done = (event["epoch"] - 1) * event["batches"] + event["batch"]
             self._progress.update(self._tasks[label], total=event["epochs"] * event["batches"], completed=done,
