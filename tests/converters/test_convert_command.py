@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +128,21 @@ def test_a_failed_gate_writes_its_reports_and_no_artifact_under_the_published_na
     assert (earlier / "report.md").read_text().startswith("# digits_cnn for android-flagship: FAIL")
     assert sorted(path.name for path in earlier.iterdir()) == ["model.failed.tflite", "report.html", "report.json",
                                                              "report.md"]
+
+
+def test_native_log_lines_stay_off_the_terminal_unless_verbose(converted):
+    """TensorFlow's C++ start-up lines (oneDNN, CUDA probes) go to file descriptor 2 before any log level
+    applies; only `--verbose` lets them through."""
+    import os
+
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    runs = {verbose: run_edgebuild("convert", "digits_cnn.keras", "--profile", "android-flagship", "--data",
+                                   "sklearn:digits", "--out", "out", "--quiet", *(["--verbose"] if verbose else []),
+                                   cwd=converted.root, cache=converted.root / "cache", env=env)
+            for verbose in (False, True)}
+    assert all(run.stdout == "PASS digits_cnn for android-flagship\n" for run in runs.values())
+    assert runs[False].stderr == ""
+    assert re.search(r"^[IWE]0000 ", runs[True].stderr, re.MULTILINE), runs[True].stderr[:500]
 
 
 def test_artifact_path_in_the_report_is_the_published_file(converted):
