@@ -91,8 +91,10 @@ def _labelled_npz(model: Path, data_source: str | None) -> Iterator[str | None]:
     import numpy as np
 
     from edgebuild.app.verify import labelled_data
+    from edgebuild.commands.native_log import native_stderr_captured
 
-    images, labels = labelled_data(model, data_source)
+    with native_stderr_captured():  # resizing imports TensorFlow, whose C++ start-up lines are no one's business
+        images, labels = labelled_data(model, data_source)
     with tempfile.TemporaryDirectory(prefix="edgebuild-bench-data-") as folder:
         path = os.path.join(folder, "data.npz")
         np.savez(path, x=images.astype(np.float32), y=labels.astype(np.int64))
