@@ -54,13 +54,27 @@ def multiply_accumulates_by_op(info: ModelInfo) -> dict[str, int]:
     """MACs of one inference per op type (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED), each present once."""
     totals = dict.fromkeys(_MAC_OPS, 0)
     for op in info.ops:
-        if op.name not in _MAC_OPS or len(op.inputs) < 2:
-            continue
-        outputs = math.prod(info.tensors[op.outputs[0]].shape)
-        weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
-        per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
-        totals[op.name] += outputs * math.prod(per_output)
+        if op.name in _MAC_OPS:
+            totals[op.name] += _op_macs(info, op)
     return totals
+
+
+def layer_rows(info: ModelInfo) -> list[dict[str, Any]]:
+    """Each op in execution order: what it outputs, the bytes of the constant tensors it reads (weights,
+    biases; a tensor several ops share counts for each) and its MACs: where the bytes and the compute are."""
+    return [{"index": op.index, "op": op.name, "output": info.tensors[op.outputs[0]].name.split(";")[0] if op.outputs else "",
+             "output_shape": list(info.tensors[op.outputs[0]].shape) if op.outputs else [],
+             "weight_bytes": sum(info.tensors[i].data_bytes for i in op.inputs if i >= 0 and info.tensors[i].is_constant),
+             "macs": _op_macs(info, op)} for op in info.ops]
+
+
+def _op_macs(info: ModelInfo, op) -> int:
+    if op.name not in _MAC_OPS or len(op.inputs) < 2:
+        return 0
+    outputs = math.prod(info.tensors[op.outputs[0]].shape)
+    weight_shape = info.tensors[op.inputs[1]].shape  # [out, kh, kw, in], [1, kh, kw, out] or [out, in]
+    per_output = weight_shape[1:3] if op.name == "DEPTHWISE_CONV_2D" else weight_shape[1:]
+    return outputs * math.prod(per_output)
 
 
 def _tensor_dict(tensor) -> dict[str, Any]:

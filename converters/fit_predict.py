@@ -102,7 +102,7 @@ def _looking_trained(model, pattern: KernelPattern, rng: np.random.Generator):
     Left at 0 and 1, BatchNorm folds into all-zero biases that the converter drops or merges: the
     untrained artifact came out 4-12% smaller than a trained one (measured on mobilenet_v1/v2).
     TF-MOT prunes and clusters Conv2D and Dense kernels, per layer, and leaves depthwise kernels
-    dense (shared/NOTES.md, toolchain/cluster.py).
+    dense (measured; toolchain/cluster.py).
     """
     import tf_keras as keras
 

@@ -12,7 +12,7 @@ from .fingerprint import sha256_of
 from .loading import check_readable, load_model
 from .runtime import load_runtime
 from .tensors import describe, fill_synthetic_inputs
-from .timing import summarize, time_invokes
+from .timing import histogram, summarize, time_invokes
 
 
 class BenchOptions(NamedTuple):
@@ -53,6 +53,7 @@ def run_benchmark(options: BenchOptions) -> Dict[str, Any]:
         "warmup": options.warmup,
         "init_ms": init_ms,
         "latency_ms": summarize(latencies_ms),
+        "latency_histogram": histogram(latencies_ms),
         "memory": {
             "baseline_rss_bytes": baseline_rss_bytes,
             "peak_rss_bytes": peak_rss_bytes,

@@ -37,3 +37,13 @@ def summarize(latencies_ms: Sequence[float]) -> Dict[str, float]:
         "min": float(values.min()),
         "max": float(values.max()),
     }
+
+
+def histogram(latencies_ms: Sequence[float], bins: int = 40) -> Dict[str, Any]:
+    """Counts over log-spaced edges from the fastest to the slowest run: a few slow invokes (a page fault,
+    a preempted thread) sit on a tail a linear scale would squash the bulk of the runs against."""
+    values = np.asarray(latencies_ms, dtype=np.float64)
+    low, high = max(float(values.min()), 1e-6), max(float(values.max()), 1e-6)
+    edges = np.geomspace(low, high, bins + 1) if high > low * 1.0001 else np.array([low, low * 1.0001])
+    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
+    return {"edges_ms": [float(edge) for edge in edges], "counts": [int(count) for count in counts]}

@@ -19,11 +19,13 @@ def tiny_recipe(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory) -> Path:
-    """One real end-to-end build of the tiny recipe, shared by the tests that read its outputs."""
+    """One real end-to-end build of the tiny recipe, shared by the tests that read its outputs; its `--json`
+    event stream is kept as events.jsonl."""
     root = tmp_path_factory.mktemp("tiny_build")
     (root / "tiny.yaml").write_text(TINY_RECIPE)
-    result = run_edgebuild("build", "tiny.yaml", "--profile", "android-flagship", "--out", "out", cwd=root)
+    result = run_edgebuild("build", "tiny.yaml", "--profile", "android-flagship", "--out", "out", "--json", cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
+    (root / "events.jsonl").write_text(result.stdout)
     return root
 
 

@@ -35,12 +35,13 @@ def train(job: TrainingJob):
     one_hot = np.eye(data.num_classes, dtype=np.float32)[data.y_train]
     packed_targets = np.concatenate([one_hot, soft.logits], axis=1)
     loss = response_loss(data.num_classes, config.temperature, config.alpha)
+    accuracy = packed_accuracy(data.num_classes)
     if config.kind == "response":
-        fit(student, data.x_train, packed_targets, config.training, loss, job, "distill")
+        fit(student, data.x_train, packed_targets, config.training, loss, job, "distill", metrics=[accuracy])
         return student
     trainer, teacher_features = feature_trainer(student, soft.features)
     fit(trainer, data.x_train, [packed_targets, teacher_features], config.training,
-        [loss, hint_loss(config.feature_weight)], job, "distill")
+        [loss, hint_loss(config.feature_weight)], job, "distill", metrics=[[accuracy], []])
     return student
 
 
@@ -65,6 +66,15 @@ def response_loss(num_classes: int, temperature: float, alpha: float):
         return alpha * hard + (1.0 - alpha) * temperature**2 * soft
 
     return loss
+
+
+def packed_accuracy(num_classes: int):
+    """Training top-1 against the labels in [one-hot labels | teacher logits] targets, for progress."""
+
+    def accuracy(packed, student_logits):
+        return keras.metrics.categorical_accuracy(packed[:, :num_classes], student_logits)
+
+    return accuracy
 
 
 def feature_trainer(student, teacher_features: np.ndarray):

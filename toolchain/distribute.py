@@ -20,7 +20,17 @@ STRATEGIES = ("default", "mirrored", "multi-worker")
 LOGICAL_CPUS_ENV = "EDGEBUILD_LOGICAL_CPUS"  # split the CPU into N logical devices (tests, single hosts)
 
 
+def check_strategy(name: str) -> None:
+    """What `make_strategy` would refuse, without TensorFlow: `build`, `plan` and `fit` all refuse it first."""
+    if name not in STRATEGIES:
+        raise BadInput(f"unknown strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
+    if name == "multi-worker" and "TF_CONFIG" not in os.environ:
+        raise BadInput("--strategy multi-worker: TF_CONFIG is not set: expected the cluster spec and this "
+                       "worker's task (see TensorFlow's MultiWorkerMirroredStrategy guide)")
+
+
 def make_strategy(name: str):
+    check_strategy(name)
     import tensorflow as tf
 
     if name == "default":
@@ -28,12 +38,7 @@ def make_strategy(name: str):
     _split_cpu(tf)
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if name == "multi-worker":
-        if "TF_CONFIG" not in os.environ:
-            raise BadInput("--strategy multi-worker: TF_CONFIG is not set: expected the cluster spec and this "
-                           "worker's task (see TensorFlow's MultiWorkerMirroredStrategy guide)")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise BadInput(f"unknown strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def is_chief() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from edgebuild.toolchain.context import ModelFile, training_versions
 from edgebuild.toolchain.training_stage import METRICS_FILE, TrainedModel
 
 # tf_keras' safe_mode protects only the .keras format; .h5 and SavedModel loading can run code
-# (shared/NOTES.md, "Untrusted input").
+# (Lambda layers and SavedModel functions are deserialized as code; checked).
 _UNSAFE_SUFFIXES = (".h5", ".hdf5", ".pb", "")
 OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a model's stem names its output folder
 
@@ -63,6 +64,7 @@ def load_keras_file(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
     if unsafe and not trust_unsafe_format:
         raise BadInput(f"{path}: .h5 and SavedModel files can run code when loaded; save the model as .keras, "
                        f"or {trust_hint} if you trust its author")
+    _refuse_keras_3(path)
     from edgebuild.base import tfenv  # noqa: F401  (selects Keras 2 before tf_keras loads)
     import tf_keras as keras
 
@@ -71,6 +73,19 @@ def load_keras_file(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
     except Exception as error:  # Keras raises many types for a damaged archive; all mean "unusable file".
         detail = str(error).strip().splitlines()[0][:160] if str(error).strip() else "no detail"
         raise BadInput(f"{path}: cannot load model ({error.__class__.__name__}: {detail})") from None
+
+
+def _refuse_keras_3(path: Path) -> None:
+    """A Keras 3 archive fails deep inside tf_keras' deserializer with a message about InputLayer; say what it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            saved_by = str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return  # not a readable .keras archive: tf_keras' own refusal names what is wrong
+    if saved_by.startswith("3"):
+        raise BadInput(f"{path}: saved by Keras {saved_by}; edgebuild loads Keras 2 (tf_keras) models: build and "
+                       "train it with `import tf_keras as keras` (or TF_USE_LEGACY_KERAS=1 and tf.keras), then save "
+                       "it as .keras again")
 
 
 def model_sha256(path: Path) -> str:

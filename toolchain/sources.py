@@ -29,6 +29,7 @@ class Source:
 
     spec: str  # as the user wrote it
     path: Path | None  # resolved against the recipe's folder; None for a bundled dataset
+    flag: str = "data.source"  # what its errors name: the recipe field or the CLI option
 
     def fingerprint(self) -> dict:
         if self.path is None:
@@ -44,13 +45,16 @@ class Source:
     def read(self) -> RawData:
         if self.path is None:
             return _sklearn_digits()
-        return _image_folder(self.path) if self.path.is_dir() else _npz(self.path)
+        try:
+            return _image_folder(self.path) if self.path.is_dir() else _npz(self.path)
+        except BadInput as error:
+            raise BadInput(f"{self.flag}: {error}") from None
 
 
 def open_source(source: str, base_dir: Path | None = None, *, flag: str = "data.source") -> Source:
     """The source `source` names, or BadInput naming `flag` (the recipe field or the CLI option)."""
     if source == DIGITS:
-        return Source(source, None)
+        return Source(source, None, flag)
     if source.startswith("sklearn:"):
         raise BadInput(f"{flag}: unknown bundled dataset {source!r}: expected {DIGITS!r}")
     path = Path(source)
@@ -59,8 +63,8 @@ def open_source(source: str, base_dir: Path | None = None, *, flag: str = "data.
     if not path.exists():
         raise BadInput(f"{path}: data source not found ({flag}: expected {DIGITS}, a folder or a .npz)")
     if not path.is_dir() and path.suffix != ".npz":
-        raise BadInput(f"{path}: unsupported data source: expected a folder of class folders or a .npz file")
-    return Source(source, path)
+        raise BadInput(f"{path}: unsupported data source ({flag}: expected a folder of class folders or a .npz file)")
+    return Source(source, path, flag)
 
 
 def _sklearn_digits() -> RawData:

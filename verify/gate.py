@@ -144,7 +144,8 @@ def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfi
             "threads": measured["threads"], "runtime": measured["runtime"], "where": "host",
             "host": {"cpu_model": host.cpu_model, "logical_cores": host.logical_cores},
             "note": f"host latency, measured on this machine ({host.cpu_model}, {host.logical_cores} cores), "
-                    f"not on the {profile.name} device" + (f"; {fewer}" if fewer else "")}
+                    f"not on the {profile.name} device" + (f"; {fewer}" if fewer else ""),
+            "histogram": measured.get("latency_histogram")}
 
 
 def _accuracy_checks(top1: float, limits: AccuracyLimits) -> list[Check]:

@@ -52,6 +52,13 @@ class Host(Section):
     logical_cores: int
 
 
+class Histogram(Section):
+    """How many timed invokes took between each pair of consecutive edges (log-spaced, milliseconds)."""
+
+    edges_ms: list[float]
+    counts: list[int]
+
+
 class Latency(Section):
     """Milliseconds per invoke on this host: a proxy for the device, labelled as such."""
 
@@ -68,6 +75,7 @@ class Latency(Section):
     where: Literal["host"]
     host: Host
     note: str
+    histogram: Histogram | None = None
 
 
 class Memory(Section):
@@ -225,6 +233,17 @@ class Npu(Section):
     compiled: CompiledModel
 
 
+class Layer(Section):
+    """One op of the artifact, in execution order: the bytes of the constant tensors it reads and its MACs."""
+
+    index: int
+    op: str
+    output: str
+    output_shape: list[int]
+    weight_bytes: int
+    macs: int
+
+
 class Report(Section):
     schema_version: Literal[1] = SCHEMA_VERSION
     kind: Literal["build", "convert", "verify"]
@@ -243,6 +262,7 @@ class Report(Section):
     measurement: Measurement | None = None
     stages: list[StageRow] = []
     fit: Fit | None = None
+    layers: list[Layer] | None = None
     device: Device | None = None
     predicted_latency: PredictedLatency | None = None
     baseline: Baseline | None = None

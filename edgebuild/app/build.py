@@ -23,6 +23,7 @@ def recipe_context(recipe_ref: str, profile_refs: Sequence[str], *, seed: int | 
                    events: Events = Events()) -> BuildContext:
     """The recipe and every profile validated, as `build`, `plan` and `fit` all need them first."""
     recipe, recipe_path, targets = load_targets(recipe_ref, profile_refs)
+    distribute.check_strategy(strategy or recipe.strategy)
     seed = recipe.seed if seed is None else seed
     return BuildContext(name=recipe.name, source_kind="recipe", source_path=recipe_path, recipe=recipe,
                         data=recipe.data, convert=recipe.convert, verify=recipe.verify, targets=targets,

@@ -138,7 +138,7 @@ def walk(ctx: BuildContext, *, dry: bool = False, until: str | None = None) -> W
     """Run every step (through `until`) for every target; `dry`: compute keys and look them up."""
     runs = {target.name: Upstream() for target in ctx.targets}
     log: list[tuple[Step, Target, StageRun]] = []
-    done: dict[tuple[str, str], StageRun] = {}  # (step, key): a stage shared by targets runs once
+    done: dict[tuple[str, str], tuple[StageRun, str]] = {}  # (step, key): a stage targets share runs once
     for step, target, stage in _stages(ctx, runs, until):
         upstream = runs[target.name]
         run = _step_run(ctx, step, target, stage, upstream, done, dry)
@@ -159,19 +159,22 @@ def _stages(ctx: BuildContext, runs: dict[str, Upstream],
 
 
 def _step_run(ctx: BuildContext, step: Step, target: Target, stage: Stage, upstream: Upstream,
-              done: dict[tuple[str, str], StageRun], dry: bool) -> StageRun:
+              done: dict[tuple[str, str], tuple[StageRun, str]], dry: bool) -> StageRun:
     try:
         inputs = stage_inputs(stage, upstream, ctx.cache)
     except NotBuilt:  # a dry run: this key needs a result that only running an earlier stage gives
         return StageRun(step.name, None, {}, False, 0.0, None, built=False)
     key = cache_key(inputs)
-    if (step.name, key) in done:
-        return done[step.name, key]
-    scope = ctx.scope(step.name, target if step.per_target else None)
     events = ctx.events.tagged(profile=target.name) if step.per_target else ctx.events
+    if (step.name, key) in done:
+        run, first_profile = done[step.name, key]
+        if step.per_target:  # say so on this profile's lines: its conversion is another profile's
+            events.emit("stage_shared", stage=step.name, key=key, shared_with=first_profile)
+        return run
+    scope = ctx.scope(step.name, target if step.per_target else None)
     if dry and not step.plan_runs:
         run = planned(stage, upstream, ctx.cache)
     else:
         run = run_cached(stage, upstream, ctx.cache, events, scope, inputs)
-    done[step.name, key] = run
+    done[step.name, key] = (run, target.name)
     return run

@@ -1,8 +1,10 @@
 """The end of every build and convert: stamp metadata, verify, assemble the typed report, publish.
 
-OUT/<name>/<profile>/ receives report.json, report.md and model.tflite (and, for an Ethos-U profile,
-model_vela.tflite, Vela's compile of it: the file that ships to the board), staged in a scratch folder
-beside it and renamed in (reports first, the artifact last), so a reader never sees half a build.
+OUT/<name>/<profile>/ receives report.json, report.md, report.html and model.tflite (and, for an
+Ethos-U profile, model_vela.tflite, Vela's compile of it: the file that ships to the board), staged in
+a scratch folder beside it and renamed in (reports first, the artifact last), so a reader never sees
+half a build. An artifact the gate rejects is published as model.failed.tflite beside its reports
+(passed: false), so nothing that failed ever sits under the name a deployment picks up.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from edgebuild.base.stage import StageRun, Upstream
 from edgebuild.config.targets import Target
 from edgebuild.app.fit import predicted_vs_measured
 from edgebuild.app.pipeline import float_reference
+from edgebuild.converters.artifact import layer_rows
 from edgebuild.converters.metadata import provenance, with_metadata
 from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
@@ -33,12 +36,15 @@ from edgebuild.verify.latency_prediction import superseded_by_device
 from edgebuild.verify.micro_runtime import micro_section
 from edgebuild.verify.measure import MEASURED_OF
 from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
+from edgebuild.verify.report_html import to_html
 from edgebuild.verify.report_md import to_markdown
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
 ARTIFACT = "model.tflite"
 COMPILED = "model_vela.tflite"
+FAILED_ARTIFACT = "model.failed.tflite"
 
 
 @dataclass(frozen=True)
@@ -87,17 +93,20 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
         run = device_run_for(target.profile, device_run)
         device = device_checks(staged, target.profile, run) if run is not None else None
         seconds = time.perf_counter() - started
+        judged = _verdict(verification, device[0] if device else [])
+        published = out_dir / (ARTIFACT if judged["passed"] else FAILED_ARTIFACT)
         report = Report(
             kind="build" if ctx.source_kind == "recipe" else "convert",
             title=f"{ctx.name} for {target.name}", **{ctx.source_kind: ctx.name}, profile=target.name,
             precision=target.precision, io_dtype=target.io_dtype,
-            **_verdict(verification, device[0] if device else []), artifact={
-                **verification.artifact.as_dict(), "path": str(out_dir / ARTIFACT)},
+            **judged, artifact={
+                **verification.artifact.as_dict(), "path": str(published)},
             latency_ms=verification.latency_ms, memory=verification.memory,
             accuracy=_accuracy(ctx, verification, measurement.output.accuracy_all_data, float_metrics, dataset),
             measurement=Measurement(key=measurement.key, reused=measurement.cached, of=MEASURED_OF),
             stages=[*_stage_rows(upstream), _verify_row(seconds, verification, measurement)],
-            fit=_fit_section(upstream, verification), device=device[1] if device else None,
+            fit=_fit_section(upstream, verification), layers=layer_rows(verification.artifact.info),
+            device=device[1] if device else None,
             predicted_latency=verification.predicted_latency,
             npu=npu_section(verification.compiled, out_dir / COMPILED) if verification.compiled else None,
             micro_runtime=micro_section(verification.micro) if verification.micro else None,
@@ -179,10 +188,16 @@ def _staging_beside(out_dir: Path) -> Iterator[Path]:
 
 
 def _publish(staging: Path, out_dir: Path, report: Report) -> None:
-    """Staged beside the output, then renamed in: reports first, the artifacts last."""
+    """Staged beside the output, then renamed in: reports first, the artifacts last, the model under the
+    name its verdict gives it; an earlier build's model under the other name is removed, as it no longer
+    matches."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (staging / REPORT_JSON).write_bytes(report.to_json())
     (staging / REPORT_MD).write_text(to_markdown(report))
-    for name in (REPORT_JSON, REPORT_MD, COMPILED, ARTIFACT):
+    (staging / REPORT_HTML).write_text(to_html(report.model_dump(mode="json")))
+    artifact, stale = (ARTIFACT, FAILED_ARTIFACT) if report.passed else (FAILED_ARTIFACT, ARTIFACT)
+    os.replace(staging / ARTIFACT, staging / artifact)
+    (out_dir / stale).unlink(missing_ok=True)
+    for name in (REPORT_JSON, REPORT_MD, REPORT_HTML, COMPILED, artifact):
         if (staging / name).exists():
             os.replace(staging / name, out_dir / name)

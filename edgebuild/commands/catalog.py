@@ -59,3 +59,36 @@ def show_recipe(name: str) -> None:
 
     _, path = load_recipe(name)
     click.echo(path.read_text(), nl=False)
+
+
+@profiles.command("fields")
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as a JSON list.")
+def profile_fields(as_json: bool) -> None:
+    """Every field a profile YAML may hold: type, default and what it means (from the schema)."""
+    from edgebuild.config.profile import DeviceProfile
+
+    _print_fields(DeviceProfile, as_json)
+
+
+@recipes.command("fields")
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as a JSON list.")
+def recipe_fields(as_json: bool) -> None:
+    """Every field a recipe YAML may hold: type, default and what it means (from the schema)."""
+    from edgebuild.config.recipe import Recipe
+
+    _print_fields(Recipe, as_json)
+
+
+def _print_fields(model, as_json: bool) -> None:
+    import json
+    from dataclasses import asdict
+
+    from edgebuild.config.fields import field_rows
+
+    rows = field_rows(model)
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], indent=2))
+        return
+    for row in rows:
+        default = f" = {row.default}" if row.default else "  (required)" if "null" not in row.type else ""
+        click.echo(f"{row.path}: {row.type}{default}\n    {row.description}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from edgebuild.commands.native_log import native_stderr_captured
-from edgebuild.commands.progress import output_options, progress_events
+from edgebuild.commands.progress import output_options, print_results, progress_events
 from edgebuild.config.precisions import PRECISIONS
 from edgebuild.config.recipe import ConvertConfig, VerifyConfig
 
@@ -29,7 +29,8 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @click.option("--representative-samples", type=click.IntRange(min=1),
               default=_DEFAULT_SETTINGS.representative_samples, show_default=True,
               help="Training images the int8 calibration sees.")
-@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.min_accuracy, show_default=True)
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.min_accuracy, show_default=True,
+              help="Top-1 on --data's test split below this fails the accuracy_top1 check.")
 @click.option("--max-drop-from-float", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.max_drop_from_float,
               show_default=True, help="Top-1 the artifact may lose against the Keras model.")
 @click.option("--trust-unsafe-format", is_flag=True,
@@ -39,15 +40,14 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @output_options
 def command(model: Path, profile: str, data_source: str, precision: str | None, out_dir: Path, seed: int,
             representative_samples: int, min_accuracy: float, max_drop_from_float: float, trust_unsafe_format: bool,
-            cache_dir: Path | None, quiet: bool, as_json: bool) -> None:
+            cache_dir: Path | None, quiet: bool, as_json: bool, verbose: bool) -> None:
     """Convert and verify MODEL (a .keras file you trained) for --profile; the same report as `build`.
 
     Exit 0 when every check passes, 1 when a check fails, 2 on unusable input.
     """
     from edgebuild.app.convert import convert_keras_file
-    from edgebuild.verify.report_md import to_markdown
 
-    with native_stderr_captured(), progress_events(quiet, as_json) as events:
+    with native_stderr_captured(verbose), progress_events(quiet, as_json) as events:
         result = convert_keras_file(model, profile, data_source, out_dir, precision=precision, seed=seed,
                                     trust_unsafe_format=trust_unsafe_format,
                                     settings=ConvertConfig(representative_samples=representative_samples),
@@ -57,6 +57,6 @@ def command(model: Path, profile: str, data_source: str, precision: str | None, 
     if as_json:
         click.echo(json.dumps({"event": "convert_finished", "passed": result.passed, "out_dir": str(result.out_dir),
                                "report": result.report.model_dump(mode="json")}))
-    elif not quiet:
-        click.echo(to_markdown(result.report), nl=False)
+    else:
+        print_results([result], quiet)
     click.get_current_context().exit(0 if result.passed else 1)

@@ -7,13 +7,15 @@ import json
 import click
 
 from edgebuild.commands.native_log import native_stderr_captured
+from edgebuild.commands.recipe_options import cache_dir_option
 
 
 @click.command("fit")
 @click.argument("recipe")
 @click.option("--profile", required=True, help="Bundled profile name or YAML path.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def command(recipe: str, profile: str, as_json: bool) -> None:
+@cache_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the candidates and the choice as JSON.")
+def command(recipe: str, profile: str, cache_dir, as_json: bool) -> None:
     """Predict each student candidate's artifact for --profile from its untrained model, before any
     training: size, gzip size, peak memory, MACs, host latency; and choose the student to train.
 
@@ -25,7 +27,7 @@ def command(recipe: str, profile: str, as_json: bool) -> None:
 
     with native_stderr_captured():
         try:
-            result, recipe_path = fit_recipe(recipe, profile)
+            result, recipe_path = fit_recipe(recipe, profile, cache_root=cache_dir)
         except NoCandidateFits as nothing_fits:
             _show(nothing_fits.result, as_json)
             raise

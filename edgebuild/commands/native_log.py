@@ -16,7 +16,11 @@ from typing import Iterator
 
 
 @contextmanager
-def native_stderr_captured() -> Iterator[None]:
+def native_stderr_captured(verbose: bool = False) -> Iterator[None]:
+    """`verbose`: leave file descriptor 2 alone, so the native lines reach the terminal."""
+    if verbose:
+        yield
+        return
     from edgebuild.base.errors import EdgebuildError
 
     handle, log_path = tempfile.mkstemp(prefix="edgebuild-native-", suffix=".log")

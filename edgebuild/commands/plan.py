@@ -9,15 +9,17 @@ from pathlib import Path
 import click
 
 from edgebuild.commands.native_log import native_stderr_captured
+from edgebuild.commands.recipe_options import cache_dir_option, seed_option, strategy_option
 
 
 @click.command("plan")
 @click.argument("recipe")
-@click.option("--profile", "profiles", multiple=True, required=True, help="Profile name or YAML path; `all`.")
-@click.option("--seed", type=int, default=None)
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE")
-@click.option("--strategy", type=click.Choice(["default", "mirrored", "multi-worker"]), default=None)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--profile", "profiles", multiple=True, required=True,
+              help="Bundled profile name or YAML path; repeat for several devices; `all` for every bundled one.")
+@seed_option
+@cache_dir_option
+@strategy_option
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as a JSON list.")
 def command(recipe: str, profiles: tuple[str, ...], seed: int | None, cache_dir: Path | None, strategy: str | None,
             as_json: bool) -> None:
     """Print the stage graph: each stage's cache key, cached or not, and why it would run."""

@@ -14,9 +14,10 @@ from edgebuild.config.yamlfile import read_yaml, validate
 
 
 class StrictModel(BaseModel):
-    """Frozen, unknown keys refused: a typo in a recipe is an error, never a silent default."""
+    """Frozen, unknown keys refused: a typo in a recipe is an error, never a silent default. A field's
+    docstring is its description in the JSON Schema and in `edgebuild recipes fields` / `profiles fields`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 Config = TypeVar("Config", bound=StrictModel)

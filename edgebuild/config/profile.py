@@ -27,27 +27,34 @@ AcceleratorConfig = Literal[
 
 class Budgets(StrictModel):
     size_bytes: PositiveInt
+    """Largest .tflite file allowed."""
     gzip_bytes: PositiveInt
-    peak_memory_bytes: PositiveInt | None = None  # None only with a micro_runtime section (its ram_bytes)
-    # "process": the larger of a measured process's RSS growth and model + arena estimate (phones,
-    # boards). "arena": the estimated tensor arena alone (microcontrollers run the model from flash,
-    # with no process whose RSS would mean anything).
+    """Largest gzip -9 of the .tflite allowed (what an over-the-air update ships)."""
+    peak_memory_bytes: PositiveInt | None = None
+    """Largest peak memory allowed, measured as `peak_memory_basis` says; omitted only with a
+    micro_runtime section, whose ram_bytes is the budget."""
     peak_memory_basis: Literal["process", "arena"] = "process"
+    """`process`: the larger of a measured process's RSS growth and model + arena estimate (phones, boards);
+    `arena`: the estimated tensor arena alone (microcontrollers run the model from flash)."""
 
 
 class LatencyTarget(StrictModel):
     p50_ms: PositiveFloat
+    """Median host latency limit, milliseconds per invoke."""
     p95_ms: PositiveFloat
+    """95th-percentile host latency limit, milliseconds per invoke."""
     threads: PositiveInt = 1
-    # The device's published multiply-accumulate rate (GMAC/s at the profile's precision): turns
-    # predicted MACs into a labelled device latency estimate in `edgebuild fit`; never a check.
+    """Interpreter threads latency is measured with."""
     throughput_gmacs: PositiveFloat | None = None
-    # What the latency checks judge. "host": this machine's interpreter time, a proxy. "predicted":
-    # the bundled predictor's time for the phone `predicted_for` names (fitted on published
-    # measurements, with its leave-one-model-out error as the band); host times stay in the report,
-    # labelled host, and a device measured over adb or ssh replaces the prediction.
+    """The device's published GMAC/s at the profile's precision: turns predicted MACs into a labelled latency
+    estimate in `edgebuild fit`; never a check."""
     basis: Literal["host", "predicted"] = "host"
+    """What the latency checks judge: `host`, this machine's interpreter time (a proxy); `predicted`, the
+    bundled predictor's time for the phone `predicted_for` names (fitted on published measurements, with its
+    leave-one-model-out error as the band). Host times stay in the report, labelled host, and a device
+    measured over adb or ssh replaces the prediction."""
     predicted_for: str | None = None
+    """The phone the latency predictor was fitted for (required with basis: predicted)."""
 
     @field_validator("predicted_for")
     @classmethod
@@ -67,7 +74,9 @@ class LatencyTarget(StrictModel):
 
 class OpConstraints(StrictModel):
     delegate: str | None = None
+    """The delegate the device runs models with (informational)."""
     allow: tuple[str, ...] | None = None
+    """Builtin ops the device runs; any other op fails the ops check (omit to allow all)."""
 
 
 def vela_ini_paths() -> tuple[Path, Path]:
@@ -91,14 +100,20 @@ class NpuConfig(StrictModel):
     """An Arm Ethos-U NPU, compiled for with Vela: the configuration Vela estimates cycles and memory for."""
 
     compiler: Literal["vela"] = "vela"
+    """The NPU compiler (Arm's Vela)."""
     accelerator_config: AcceleratorConfig
-    system_config: str  # a System_Config section of device_profiles/vela.ini or Vela's own vela.ini
-    memory_mode: str  # a Memory_Mode section of the same file
-    # True: an op Vela leaves to the CPU fails the gate (the firmware runs no CPU fallback kernels);
-    # False: CPU ops are reported, named, and pass.
+    """The Ethos-U variant and MACs per cycle, as `vela --accelerator-config` takes it."""
+    system_config: str
+    """A System_Config section of device_profiles/vela.ini or Vela's own vela.ini (clocks, memory ports)."""
+    memory_mode: str
+    """A Memory_Mode section of the same file (where feature maps and weights live)."""
     require_all_ops_on_npu: bool = True
-    sram_bytes: PositiveInt  # what Vela may place in SRAM (tensor arena and cached weights)
-    flash_bytes: PositiveInt  # what Vela may place in the weights' memory (flash, MRAM or DRAM)
+    """True: an op Vela leaves to the CPU fails the gate (the firmware runs no CPU fallback kernels);
+    false: CPU ops are reported, named, and pass."""
+    sram_bytes: PositiveInt
+    """What Vela may place in SRAM (tensor arena and cached weights)."""
+    flash_bytes: PositiveInt
+    """What Vela may place in the weights' memory (flash, MRAM or DRAM)."""
 
     @field_validator("system_config")
     @classmethod
@@ -134,31 +149,47 @@ class MicroRuntime(StrictModel):
     """TensorFlow Lite for Microcontrollers: the model is run in TFLite Micro's own kernels."""
 
     runtime: Literal["tflite-micro"] = "tflite-micro"
-    ram_bytes: PositiveInt  # the RAM for the tensor arena TFLite Micro allocates (and the model, if in RAM)
-    flash_bytes: PositiveInt  # the flash the firmware leaves for the model
-    # False: the model is read in place from flash (XIP); True: it is copied to RAM and counts there.
+    """The micro runtime the model is run in."""
+    ram_bytes: PositiveInt
+    """The RAM for the tensor arena TFLite Micro allocates (and the model, if in RAM)."""
+    flash_bytes: PositiveInt
+    """The flash the firmware leaves for the model."""
     model_in_ram: bool = False
+    """False: the model is read in place from flash (XIP); true: it is copied to RAM and counts there."""
 
 
 class Tolerances(StrictModel):
     """How much a release may grow against a baseline report before the gate fails."""
 
     size_growth_pct: float = Field(default=5.0, ge=0)
+    """Size growth against `--baseline` allowed, percent."""
     latency_growth_pct: float = Field(default=25.0, ge=0)
+    """Host latency growth against `--baseline` allowed, percent."""
 
 
 class DeviceProfile(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
+    """Names the output folder OUT/<recipe>/<name>/."""
     description: str
+    """What the device is, one line."""
     budgets: Budgets
+    """Size, gzip and memory limits."""
     latency: LatencyTarget
+    """Host latency limits and how they are measured."""
     precisions: tuple[Precision, ...] = Field(min_length=1)
+    """Precisions the device runs, preferred first."""
     io_dtypes: tuple[IoDtype, ...] = Field(min_length=1)
+    """Model input/output dtypes the device accepts, preferred first."""
     ops: OpConstraints = OpConstraints()
+    """Which ops the device runs."""
     tolerances: Tolerances = Tolerances()
+    """How much a release may grow against a baseline report."""
     device: str | None = None
+    """ssh://user@host[:port] or adb:SERIAL: where `--device` runs go by default."""
     npu: NpuConfig | None = None
+    """An Ethos-U NPU: the model is compiled with Vela and gated on its placement and estimates."""
     micro_runtime: MicroRuntime | None = None
+    """A microcontroller: the model is run in TFLite Micro and gated on the arena it allocates."""
 
     @model_validator(mode="after")
     def _one_memory_budget(self) -> "DeviceProfile":

@@ -24,30 +24,47 @@ def _candidate(value: Any, handler: ValidatorFunctionWrapHandler) -> StudentConf
 
 class Training(StrictModel):
     epochs: PositiveInt
+    """Passes over the training split."""
     batch_size: PositiveInt = 32
+    """Images per gradient step."""
     learning_rate: PositiveFloat = 1e-3
+    """Adam's starting rate; it decays along a cosine to zero over the stage."""
 
 
 class DataConfig(StrictModel):
     source: str = Field(min_length=1)
+    """`sklearn:digits`, a folder of class folders of PNG/JPEG images, or a .npz with `x` (images) and `y` (class
+    ids); a path is relative to the recipe."""
     input_size: tuple[PositiveInt, PositiveInt]
-    # Held out of training and reported after every stage; 0 trains on all but the test split.
+    """[height, width] every image is resized to (at most 4x upscaling)."""
     validation_fraction: float = Field(default=0.0, ge=0.0, lt=0.5)
+    """Share held out of training and reported after every stage; 0 trains on all but the test split."""
     test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
+    """Share held out for the accuracy every stage and the artifact are judged on (stratified)."""
 
 
 class CnnTeacher(StrictModel):
     filters: tuple[PositiveInt, ...] = Field(min_length=1)
+    """Output channels of each 3x3 ReLU convolution, each followed by a 2x2 max pool while the map is at
+    least 4x4."""
     dense_units: PositiveInt = 64
+    """Units of the dense layer before the classifier."""
     dropout: float = Field(default=0.25, ge=0.0, lt=1.0)
-    random_shift: float = Field(default=0.0, ge=0.0, lt=0.5)  # fraction of height/width, training only
+    """Dropout before the classifier, training only."""
+    random_shift: float = Field(default=0.0, ge=0.0, lt=0.5)
+    """Random translation as a fraction of height and width, training only."""
 
 
 class TeacherConfig(StrictModel):
     architecture: CnnTeacher | None = None
+    """Train the teacher from this CNN (exactly one of `architecture` or `path`)."""
     path: str | None = None
+    """A trained Keras 2 (tf_keras) `.keras` classifier to distill from instead, relative to the recipe; its bytes
+    are in the cache key, it is not trained further."""
     trust_unsafe_format: bool = False
+    """Also load `path` as .h5 or SavedModel, formats that can run code when loaded."""
     training: Training | None = None
+    """How to train `architecture` (required with it, unused with `path`)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "TeacherConfig":
@@ -64,9 +81,13 @@ class StudentLadder(StrictModel):
     candidate's unless it sets its own."""
 
     choose: str = Field(min_length=1)
+    """`auto` (the largest candidate `edgebuild fit` predicts to fit the profile) or a candidate's name."""
     architecture: StudentArchitecture | None = None
+    """Every candidate's architecture unless it sets its own."""
     bn_momentum: BnMomentum | None = None
+    """Every candidate's batch-norm momentum unless it sets its own."""
     candidates: tuple[Annotated[StudentConfig, WrapValidator(_candidate)], ...] = Field(min_length=1)
+    """The students to choose from, each a student section with a `name`."""
 
     @model_validator(mode="before")
     @classmethod
@@ -97,18 +118,29 @@ class StudentLadder(StrictModel):
 
 class DistillConfig(StrictModel):
     kind: Literal["response", "feature", "none"] = "response"
+    """`response`: match the teacher's softened logits; `feature`: also its last conv feature map; `none`: train
+    the student on labels alone."""
     temperature: PositiveFloat = 4.0
+    """Softmax temperature of the soft targets."""
     alpha: float = Field(default=0.1, ge=0.0, le=1.0)
-    feature_weight: float = Field(default=1.0, ge=0.0)  # kind: feature only, weight of the feature loss
+    """Weight of the label loss; 1 - alpha weighs the soft-target loss."""
+    feature_weight: float = Field(default=1.0, ge=0.0)
+    """Weight of the feature-map loss (kind: feature only)."""
     training: Training
+    """How to train the student."""
     max_accuracy_drop: float = Field(default=0.1, ge=0.0, le=1.0)
+    """Test top-1 the student may lose against the teacher before the build fails."""
 
 
 class PruneConfig(StrictModel):
     target_sparsity: float | None = Field(default=None, ge=0.0, lt=1.0)
-    m_by_n: tuple[PositiveInt, PositiveInt] | None = None  # (2, 4): at least 2 zeros in every 4 input channels
+    """Fraction of conv and dense kernel weights set to zero by magnitude (exactly one of this or `m_by_n`)."""
+    m_by_n: tuple[PositiveInt, PositiveInt] | None = None
+    """[m, n]: at least m zeros in every n input channels (structured pruning, e.g. [2, 4])."""
     training: Training
+    """The fine-tune during which weights are pruned."""
     max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
+    """Test top-1 pruning may lose before the build fails."""
 
     @model_validator(mode="after")
     def _one_pattern(self) -> "PruneConfig":
@@ -122,40 +154,63 @@ class PruneConfig(StrictModel):
 
 class ClusterConfig(StrictModel):
     number_of_clusters: int = Field(ge=2)
+    """Distinct values each kernel keeps (weight clustering)."""
     centroid_init: Literal["kmeans_plus_plus", "density_based", "linear", "random"] = "kmeans_plus_plus"
+    """How TF-MOT places the initial centroids."""
     training: Training
+    """The fine-tune with clustered weights."""
     max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
+    """Test top-1 clustering may lose before the build fails."""
 
 
 class QatConfig(StrictModel):
     training: Training
+    """The quantization-aware fine-tune."""
     max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
+    """Test top-1 QAT may lose before the build fails."""
 
 
 class ConvertConfig(StrictModel):
     precisions: tuple[Precision, ...] = Field(default=("int8",), min_length=1)
+    """Precisions this recipe may convert to; each profile takes the first it runs."""
     representative_samples: PositiveInt = 200
+    """Training images the int8 calibration sees."""
 
 
 class VerifyConfig(StrictModel):
     min_accuracy: float = Field(default=0.0, ge=0.0, le=1.0)
+    """The artifact's test top-1 below this fails the gate."""
     max_drop_from_float: float = Field(default=0.02, ge=0.0, le=1.0)
+    """Test top-1 the artifact may lose against the float model before the gate fails."""
 
 
 class Recipe(StrictModel):
     name: str = Field(pattern=NAME_PATTERN)
+    """Names the output folder OUT/<name>/<profile>/."""
     seed: int = 0
-    strategy: Literal["default", "mirrored", "multi-worker"] = "default"  # tf.distribute for training
+    """Seeds the data split, weight initialisation and calibration draw (`--seed` overrides)."""
+    strategy: Literal["default", "mirrored", "multi-worker"] = "default"
+    """tf.distribute strategy for the training stages (`--strategy` overrides)."""
     min_stage_accuracy: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A training stage whose test top-1 falls below this has collapsed: the build fails."""
     data: DataConfig
+    """The labelled images and how they are split."""
     teacher: TeacherConfig
+    """The model distilled from: trained from `architecture`, or loaded from `path`."""
     student: StudentConfig | StudentLadder
+    """The model that becomes the artifact: one student, or `candidates` to choose from."""
     distill: DistillConfig
+    """Knowledge distillation from the teacher into the student."""
     prune: PruneConfig | None = None
+    """Optional magnitude or m-by-n pruning fine-tune."""
     cluster: ClusterConfig | None = None
+    """Optional weight-clustering fine-tune."""
     qat: QatConfig | None = None
+    """Optional quantization-aware training before int8 conversion."""
     convert: ConvertConfig = ConvertConfig()
+    """TFLite conversion settings."""
     verify: VerifyConfig = VerifyConfig()
+    """Accuracy limits of the release gate (the profile sets the rest)."""
 
     @field_validator("student", mode="wrap")
     @classmethod

@@ -32,11 +32,13 @@ class StudentConfig(StrictModel):
             schema = _schema(value)
         except (ValueError, BadInput):
             return cls
-        return _candidate_schema(schema) if "name" in value else schema
+        return candidate_schema(schema) if "name" in value else schema
 
     architecture: str
-    # Keras' 0.999 never settles in a few hundred steps: a MobileNetV2 on 1,400 digits scored 8% (shared/NOTES.md).
+    """The registered student to build (`mobilenet_v1`, `mobilenet_v2`, ...)."""
     bn_momentum: BnMomentum = 0.9
+    """Batch-norm moving-average momentum; Keras' 0.999 never settles in a few hundred steps (a MobileNetV2 on
+    1,400 digits scored 8%, measured)."""
 
 
 # (config, (height, width, channels), classes) -> an untrained tf_keras model
@@ -85,7 +87,7 @@ def student_config(value: Any) -> StudentConfig:
 
 def candidate_config(value: Any) -> StudentConfig:
     """A ladder candidate: the architecture's schema plus a `name`."""
-    return _candidate_schema(_schema(value)).model_validate(value)
+    return candidate_schema(_schema(value)).model_validate(value)
 
 
 def without_name(candidate: StudentConfig) -> StudentConfig:
@@ -101,5 +103,6 @@ def _schema(value: Any) -> type[StudentConfig]:
 
 
 @functools.cache
-def _candidate_schema(schema: type[StudentConfig]) -> type[StudentConfig]:
-    return create_model(f"{schema.__name__}Candidate", __base__=schema, name=(str, Field(pattern=NAME_PATTERN)))
+def candidate_schema(schema: type[StudentConfig]) -> type[StudentConfig]:
+    return create_model(f"{schema.__name__}Candidate", __base__=schema, name=(str, Field(
+        pattern=NAME_PATTERN, description="What `choose` and the reports call this candidate.")))

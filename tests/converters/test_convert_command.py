@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +113,44 @@ def test_second_conversion_in_a_fresh_process_with_an_empty_cache_is_byte_identi
     assert _final_line(again)["report"]["artifact"]["sha256"] == converted.report["artifact"]["sha256"]
 
 
+def test_a_failed_gate_writes_its_reports_and_no_artifact_under_the_published_name(converted, tmp_path):
+    """The reports say why (passed: false); the rejected file sits beside them, never as model.tflite,
+    and an earlier passing build's model.tflite in the same folder is removed, as it no longer matches."""
+    earlier = tmp_path / OUTPUT
+    earlier.mkdir(parents=True)
+    (earlier / "model.tflite").write_bytes(converted.artifact)
+    result = _convert(converted.root, "digits_cnn.keras", "--profile", "android-flagship", "--out",
+                      str(tmp_path / "out"), "--min-accuracy", "1.0", cache=converted.root / "cache")
+    assert result.returncode == 1, result.stderr[-2000:]
+    report = json.loads((earlier / "report.json").read_text())
+    assert report["passed"] is False
+    assert report["artifact"]["path"] == str(tmp_path / OUTPUT / "model.failed.tflite")
+    assert (earlier / "report.md").read_text().startswith("# digits_cnn for android-flagship: FAIL")
+    assert sorted(path.name for path in earlier.iterdir()) == ["model.failed.tflite", "report.html", "report.json",
+                                                             "report.md"]
+
+
+def test_native_log_lines_stay_off_the_terminal_unless_verbose(converted):
+    """TensorFlow's C++ start-up lines (oneDNN, CUDA probes) go to file descriptor 2 before any log level
+    applies; only `--verbose` lets them through."""
+    import os
+
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    runs = {verbose: run_edgebuild("convert", "digits_cnn.keras", "--profile", "android-flagship", "--data",
+                                   "sklearn:digits", "--out", "out", "--quiet", *(["--verbose"] if verbose else []),
+                                   cwd=converted.root, cache=converted.root / "cache", env=env)
+            for verbose in (False, True)}
+    assert all(run.stdout == "PASS digits_cnn for android-flagship\n" for run in runs.values())
+    assert runs[False].stderr == ""
+    assert re.search(r"^[IWE]0000 ", runs[True].stderr, re.MULTILINE), runs[True].stderr[:500]
+
+
+def test_artifact_path_in_the_report_is_the_published_file(converted):
+    path = Path(converted.report["artifact"]["path"])
+    assert path == OUTPUT / "model.tflite"
+    assert hashlib.sha256((converted.root / path).read_bytes()).hexdigest() == converted.report["artifact"]["sha256"]
+
+
 def test_float_op_and_op_outside_the_allow_list_are_named(tf, keras, tmp_path):
     """SIN has a float kernel only: int8 conversion keeps it float, and cortex-m7's TFLM build lacks it and TANH."""
     inputs = keras.layers.Input((8, 8, 1), name="image")
@@ -134,6 +173,20 @@ def test_precision_the_profile_does_not_run_is_refused_before_loading(tmp_path):
 
     assert_one_line_error(result, 2, "--precision float16", "android-flagship", "int8")
     assert not (tmp_path / "build").exists()
+
+
+def test_a_keras_3_file_is_recognised_and_the_fix_named(tmp_path):
+    """Saved by the real Keras 3 (in a child without TF_USE_LEGACY_KERAS, so `import keras` is Keras 3)."""
+    import os
+    import subprocess
+    import sys
+
+    save = ("import keras\nmodel = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), "
+            "keras.layers.Dense(10)])\nmodel.save('keras3.keras')\n")
+    env = {name: value for name, value in os.environ.items() if name != "TF_USE_LEGACY_KERAS"}
+    subprocess.run([sys.executable, "-c", save], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+    result = _convert(tmp_path, "keras3.keras", "--profile", "android-flagship")
+    assert_one_line_error(result, 2, "keras3.keras: saved by Keras 3.", "import tf_keras as keras")
 
 
 def test_h5_file_is_refused_unless_trusted(keras, tmp_path):

@@ -326,3 +326,12 @@ def process_ends():
         return False
 
     return ends
+
+
+@pytest.fixture(scope="session")
+def channel_data(tmp_path_factory) -> Path:
+    """Labelled images the channel classifiers score perfectly, as a .npz for --data."""
+    labels = np.arange(30) % CLASSES
+    path = tmp_path_factory.mktemp("data") / "channels.npz"
+    np.savez(path, x=_channel_images(labels, seed=2), y=labels)
+    return path

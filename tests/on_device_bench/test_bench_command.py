@@ -6,6 +6,8 @@ import json
 
 from click.testing import CliRunner
 
+from cli_runner import assert_one_line_error, run_edgebuild
+
 from edgebuild.commands.bench import command
 
 FAST = ["--runs", "5", "--min-seconds", "0", "--json"]
@@ -29,6 +31,22 @@ def test_without_a_device_it_runs_here_with_the_profiles_threads(int8_classifier
     report = json.loads(result.output)
     assert report["threads"] == 4 and report["runs"] >= 5
     assert "transport" not in report
+
+
+def test_data_measures_top1_in_the_interpreter(float_classifier, channel_data):
+    result = invoke(float_classifier, "--data", channel_data, *FAST)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["accuracy"] == {"top1": 1.0, "samples": 30}
+
+
+def test_data_the_model_cannot_take_is_exit_2_naming_the_flag(float_classifier, tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "grey.npz", x=np.zeros((6, 4, 4, 1), np.float32), y=np.arange(6) % 3)
+    result = run_edgebuild("bench", str(float_classifier), "--data", "grey.npz", *FAST, cwd=tmp_path)
+
+    assert_one_line_error(result, 2, "--data: 4x4 images with 1 channel(s)")
 
 
 def test_over_ssh_into_the_board(sshd, two_in_two_out, board_python):

@@ -26,7 +26,7 @@ def test_nan_loss_stops_the_build_at_that_stage(tmp_path):
 
 def test_collapsing_mobilenet_v2_stops_at_distill(tmp_path):
     # Keras' MobileNetV2 BatchNorm momentum (0.999) at 32x32: the moving statistics barely leave their
-    # initial values in ~60 steps, so the student scores chance at inference (shared/NOTES.md).
+    # initial values in ~60 steps, so the student scores chance at inference (measured).
     write_recipe(tmp_path,
                  data={"source": "sklearn:digits", "input_size": [32, 32]},
                  teacher={"architecture": {"filters": [8], "dense_units": 16, "dropout": 0.0},

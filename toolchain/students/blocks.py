@@ -14,7 +14,9 @@ class WidthScaled(StudentConfig):
     """A student whose channel counts scale with `width`, after a 3x3 stem of `stem_channels`."""
 
     width: PositiveFloat = 1.0
+    """Multiplies every block's channel count (at least 4)."""
     stem_channels: PositiveInt = 8
+    """Output channels of the 3x3 stem convolution."""
 
 
 def scaled(channels: int, width: float) -> int:

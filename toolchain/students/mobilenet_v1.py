@@ -13,12 +13,16 @@ from edgebuild.toolchain.students.blocks import WidthScaled, conv_bn_relu, head,
 
 class SeparableBlock(StrictModel):
     channels: PositiveInt
+    """Output channels of the block."""
     stride: Literal[1, 2] = 1
+    """Stride of the depthwise convolution."""
 
 
 class MobileNetV1(WidthScaled):
     architecture: Literal["mobilenet_v1"]
+    """The student to build."""
     blocks: tuple[SeparableBlock, ...] = Field(min_length=1)
+    """Depthwise-separable blocks, in order (mobilenet_v1)."""
 
 
 @register_student(MobileNetV1)

@@ -13,13 +13,18 @@ from edgebuild.toolchain.students.blocks import WidthScaled, conv_bn_relu, head,
 
 class InvertedResidual(StrictModel):
     channels: PositiveInt
+    """Output channels of the block."""
     stride: Literal[1, 2] = 1
+    """Stride of the depthwise convolution."""
     expansion: PositiveInt = 6
+    """Channel expansion of the inner 1x1 convolution."""
 
 
 class MobileNetV2(WidthScaled):
     architecture: Literal["mobilenet_v2"]
+    """The student to build."""
     blocks: tuple[InvertedResidual, ...] = Field(min_length=1)
+    """Inverted residual blocks, in order (mobilenet_v2)."""
 
 
 @register_student(MobileNetV2)
