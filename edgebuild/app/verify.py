@@ -54,13 +54,13 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
 
 
 def _labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """`--data` resized to the model's input height and width."""
-    from edgebuild.toolchain.data import resize_images
+    """`--data` stretched to the model's input height and width."""
+    from edgebuild.toolchain.images import InputShape
 
     opened = open_source(source, flag="--data")  # a missing source is refused before the model is read
     inputs = read_artifact(model).info.inputs
     if len(inputs) != 1 or len(inputs[0].shape) != 4:
         raise BadInput(f"{model}: --data needs a single-input image classifier (NHWC), got inputs "
                        f"{[list(t.shape) for t in inputs]}")
-    raw = opened.read()
-    return resize_images(raw.images, tuple(inputs[0].shape[1:3])), raw.labels
+    raw = opened.read(InputShape(tuple(inputs[0].shape[1:3])))
+    return raw.images, raw.labels

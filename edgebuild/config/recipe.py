@@ -31,9 +31,13 @@ class Training(StrictModel):
 class DataConfig(StrictModel):
     source: str = Field(min_length=1)
     input_size: tuple[PositiveInt, PositiveInt]
+    # How images of another size reach input_size: stretch, or keep the aspect and crop or pad.
+    resize: Literal["stretch", "crop", "pad"] = "stretch"
+    channels: Literal[1, 3] | None = None  # None: as the source has them
     # Held out of training and reported after every stage; 0 trains on all but the test split.
     validation_fraction: float = Field(default=0.0, ge=0.0, lt=0.5)
-    test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
+    # None: the source's own test split where it has one (fashion_mnist), else 0.2.
+    test_fraction: float | None = Field(default=None, gt=0.0, lt=0.5)
 
 
 class CnnTeacher(StrictModel):
