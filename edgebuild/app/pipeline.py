@@ -23,7 +23,7 @@ from edgebuild.converters.convert import ConvertStage
 from edgebuild.converters.export import ExportStage
 from edgebuild.toolchain.context import BuildContext, student_of
 from edgebuild.toolchain.data import DataStage
-from edgebuild.toolchain.model_files import ModelFileStage
+from edgebuild.toolchain.model_files import ModelFileStage, teacher_model_file
 from edgebuild.toolchain.soft_targets import SoftTargetsStage
 from edgebuild.toolchain.training_stage import TrainingStage
 from edgebuild.verify.measure import MeasureStage
@@ -52,6 +52,14 @@ def _fit(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
 
 def _model_file(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
     return ModelFileStage(ctx.model_file, ctx.versions) if ctx.model_file is not None else None
+
+
+def _teacher(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
+    """The recipe's teacher: trained from `architecture`, or the user's model file, which only infers."""
+    if ctx.recipe is None or ctx.recipe.teacher.path is None:
+        return _training("teacher")(ctx, target, upstream)
+    return ModelFileStage(teacher_model_file(ctx.recipe, ctx.base_dir), ctx.versions, name="teacher",
+                          min_accuracy=ctx.recipe.min_stage_accuracy)
 
 
 def _soft_targets(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
@@ -87,7 +95,7 @@ PIPELINE: tuple[Step, ...] = (
     Step("data", _data, plan_runs=True),
     Step("fit", _fit, per_target=True, plan_runs=True),
     Step("model", _model_file, model="float"),
-    Step("teacher", _training("teacher"), model="float"),
+    Step("teacher", _teacher, model="float"),
     Step("soft_targets", _soft_targets),
     Step("distill", _training("distill"), model="float"),
     Step("prune", _training("prune"), model="float"),
