@@ -63,3 +63,8 @@ def load_keras3(path: Path):
     except Exception as error:  # Keras raises many types for a damaged or unsafe archive
         detail = str(error).strip().splitlines()[0][:160] if str(error).strip() else "no detail"
         raise BadInput(f"{path}: cannot load the Keras 3 model ({error.__class__.__name__}: {detail})") from None
+
+
+def is_tf_keras_candidate(path: Path) -> bool:
+    """Whether tf_keras may load it (neither .tflite nor a Keras 3 archive), read without loading it."""
+    return path.suffix.lower() != TFLITE_SUFFIX and not is_keras3_file(path)

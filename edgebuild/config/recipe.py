@@ -99,6 +99,13 @@ class StudentLadder(StrictModel):
         return [without_name(candidate) for candidate in self.candidates]
 
 
+class FromTeacher(StrictModel):
+    """`student: {from: teacher}`: no new student; the model in `teacher.path` (the user's own) is
+    itself pruned, QAT-trained and converted, without distillation."""
+
+    source: Literal["teacher"] = Field(alias="from")
+
+
 class DistillConfig(StrictModel):
     kind: Literal["response", "feature", "none"] = "response"
     temperature: PositiveFloat = 4.0
@@ -153,8 +160,8 @@ class Recipe(StrictModel):
     min_stage_accuracy: float = Field(default=0.3, ge=0.0, le=1.0)
     data: DataConfig
     teacher: TeacherConfig
-    student: StudentConfig | StudentLadder
-    distill: DistillConfig
+    student: StudentConfig | StudentLadder | FromTeacher
+    distill: DistillConfig | None = None  # required unless the student is the teacher itself
     prune: PruneConfig | None = None
     cluster: ClusterConfig | None = None
     qat: QatConfig | None = None
@@ -167,8 +174,24 @@ class Recipe(StrictModel):
         """A mapping with `candidates` is a ladder, any other one student: each form's errors then name
         its own fields (`student.width`), not a union branch."""
         if isinstance(value, dict):
+            if "from" in value:
+                return FromTeacher.model_validate(value)
             return StudentLadder.model_validate(value) if "candidates" in value else student_config(value)
         return handler(value)
+
+    @model_validator(mode="after")
+    def _distill_unless_compressing_the_teacher(self) -> "Recipe":
+        if not isinstance(self.student, FromTeacher):
+            if self.distill is None:
+                raise ValueError("distill: expected a distill section (or student: {from: teacher} to compress "
+                                 "the model in teacher.path itself)")
+        elif self.teacher.path is None:
+            raise ValueError("student.from: teacher compresses your own model: expected teacher.path, not "
+                             "teacher.architecture")
+        elif self.distill is not None:
+            raise ValueError("distill: student.from: teacher compresses the model in teacher.path as it is: "
+                             "expected no distill section")
+        return self
 
 
 def load_recipe(name_or_path: str) -> tuple[Recipe, Path]:
