@@ -59,6 +59,8 @@ class TrainingStage(Stage[TrainedModel]):
             "seed": ctx.seed,
             "versions": training_versions(ctx.versions),
         }
+        if ctx.recipe.augment is not None:  # absent: the keys of recipes without it stay as they were
+            inputs["augment"] = ctx.recipe.augment.model_dump(mode="json")
         if ctx.strategy_name != "default":  # reductions across replicas change the numbers a little
             inputs["strategy"] = ctx.strategy_name
         return inputs

@@ -99,6 +99,17 @@ class StudentLadder(StrictModel):
         return [without_name(candidate) for candidate in self.candidates]
 
 
+class AugmentConfig(StrictModel):
+    """Random changes to each training batch, on the fly, in every training stage; never to the
+    validation or test split. Fractions as Keras' preprocessing layers take them."""
+
+    flip: Literal["none", "horizontal", "vertical", "both"] = "none"
+    shift: float = Field(default=0.0, ge=0.0, lt=0.5)  # fraction of height and width
+    rotation: float = Field(default=0.0, ge=0.0, le=0.5)  # fraction of a full turn, either way
+    brightness: float = Field(default=0.0, ge=0.0, lt=1.0)  # added, as a fraction of the [0, 1] range
+    contrast: float = Field(default=0.0, ge=0.0, lt=1.0)  # factor range 1 ± contrast
+
+
 class FromTeacher(StrictModel):
     """`student: {from: teacher}`: no new student; the model in `teacher.path` (the user's own) is
     itself pruned, QAT-trained and converted, without distillation."""
@@ -162,6 +173,7 @@ class Recipe(StrictModel):
     teacher: TeacherConfig
     student: StudentConfig | StudentLadder | FromTeacher
     distill: DistillConfig | None = None  # required unless the student is the teacher itself
+    augment: AugmentConfig | None = None
     prune: PruneConfig | None = None
     cluster: ClusterConfig | None = None
     qat: QatConfig | None = None
