@@ -26,7 +26,8 @@ def augmented_batches(x: np.ndarray, y, batch_size: int, config: AugmentConfig, 
 
 
 def _layers(config: AugmentConfig, seed: int):
-    from edgebuild.toolchain.training import keras
+    from edgebuild.base import tfenv  # noqa: F401  (selects Keras 2 before tf_keras loads)
+    import tf_keras as keras
 
     layers = keras.layers
     steps = []

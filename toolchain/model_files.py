@@ -9,13 +9,12 @@ source (`model`), or as the teacher whose soft targets are computed once (`teach
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import functools
 
 from edgebuild.base.cache import cache_key, file_sha256
 from edgebuild.base.errors import BadInput, GateFailed
