@@ -48,6 +48,8 @@ def export_saved_model(model, folder: Path) -> None:
         return {"logits": model(input, training=False)}
 
     holder = tf.Module()
-    holder.variables_of_model = list(model.variables)  # tracked, so the function's captures are saved
+    # Tracked, so the function's captures are saved; a Keras 3 variable wraps its tf.Variable in `.value`.
+    holder.variables_of_model = [variable if isinstance(variable, tf.Variable) else variable.value
+                                 for variable in model.variables]
     holder.serve = serve
     tf.saved_model.save(holder, str(folder), signatures=serve)

@@ -15,29 +15,35 @@ def top1_accuracy(interpreter: Any, data_path: str) -> Optional[Dict[str, Any]]:
     inputs = interpreter.get_input_details()
     if len(inputs) != 1:
         return None
-    model_input = inputs[0]
-    output = interpreter.get_output_details()[0]
     samples, labels = _load_labelled(data_path)
-    input_shape = tuple(int(dim) for dim in model_input["shape"])
+    input_shape = tuple(int(dim) for dim in inputs[0]["shape"])
     if samples.shape[1:] != input_shape[1:]:
         raise BenchError(
             f"x has samples of shape {list(samples.shape[1:])}, the model input takes {list(input_shape[1:])}",
             data_path,
         )
+    predicted = np.argmax(predict_scores(interpreter, samples), axis=1)
+    return {"top1": float(np.mean(predicted == labels)), "samples": len(labels)}
+
+
+def predict_scores(interpreter: Any, samples: np.ndarray) -> np.ndarray:
+    """The single-input model's first output on float `samples`, dequantized: (samples, outputs)."""
+    model_input = interpreter.get_input_details()[0]
+    output = interpreter.get_output_details()[0]
+    input_shape = tuple(int(dim) for dim in model_input["shape"])
     batch = max(input_shape[0], 1) if input_shape else 1
     quantized = _to_input_space(samples, model_input)
-    correct = 0
+    scores = []
     for start in range(0, len(quantized), batch):
         chunk = quantized[start : start + batch]
         real = len(chunk)
         if real < batch:
-            # A fixed batch larger than the remainder: pad by repeating, count only real samples.
+            # A fixed batch larger than the remainder: pad by repeating, keep only real samples.
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - real, axis=0)])
         interpreter.set_tensor(model_input["index"], chunk)
         interpreter.invoke()
-        scores = interpreter.get_tensor(output["index"]).reshape(batch, -1)[:real]
-        correct += int(np.sum(np.argmax(scores, axis=1) == labels[start : start + real]))
-    return {"top1": correct / len(labels), "samples": len(labels)}
+        scores.append(interpreter.get_tensor(output["index"]).reshape(batch, -1)[:real])
+    return _dequantized(np.concatenate(scores), output)
 
 
 def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -63,6 +69,13 @@ def _load_labelled(data_path: str) -> Tuple[np.ndarray, np.ndarray]:
             data_path,
         )
     return samples, labels
+
+
+def _dequantized(values: np.ndarray, output: Dict[str, Any]) -> np.ndarray:
+    scale, zero_point = output["quantization"]
+    if np.dtype(output["dtype"]).kind in "iu" and scale:
+        return (values.astype(np.float32) - zero_point) * scale
+    return values.astype(np.float32)
 
 
 def _to_input_space(samples: np.ndarray, model_input: Dict[str, Any]) -> np.ndarray:

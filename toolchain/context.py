@@ -23,6 +23,8 @@ class ModelFile:
 
     path: Path
     load: Callable[[], Any]
+    field: str = "MODEL"  # what errors about it name: the CLI argument or the recipe field
+    data_label: str = "--data"  # what errors call the data it is measured on
 
 
 @dataclass(frozen=True)
@@ -109,5 +111,5 @@ def teacher_file(recipe: Recipe, base_dir: Path) -> Path | None:
         return None
     resolved = Path(path) if Path(path).is_absolute() else base_dir / path
     if not resolved.exists():
-        raise BadInput(f"teacher.path: {resolved}: file not found (expected a .keras model)")
+        raise BadInput(f"teacher.path: {resolved}: file not found (expected a .keras, .tflite, .h5 or SavedModel)")
     return resolved

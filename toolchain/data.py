@@ -17,13 +17,12 @@ from edgebuild.base.errors import BadInput
 from edgebuild.base.stage import Stage, Upstream
 from edgebuild.config.recipe import DataConfig
 from edgebuild.toolchain.datasets import Dataset, Normalization, RawData, dataset_from_split
-from edgebuild.toolchain.sources import open_source
+from edgebuild.toolchain.images import InputShape
+from edgebuild.toolchain.sources import Source, open_source
 
 ARRAYS_FILE = "arrays.npz"
 FACTS_FILE = "facts.json"
-# Bilinear upscaling past 4x adds no detail a model could learn from, only blur: a smaller image is
-# refused rather than silently stretched. The bundled digits go 8x8 → 16x16 (2x) on purpose.
-MAX_UPSCALE = 4
+DEFAULT_TEST_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class DataStage(Stage[Dataset]):
         config = self.config
         dataset = load_dataset(config.source, config.input_size, validation_fraction=config.validation_fraction,
                                test_fraction=config.test_fraction, seed=self.seed, base_dir=self.base_dir,
-                               flag=self.flag)
+                               flag=self.flag, resize=config.resize, channels=config.channels)
         _write(dataset, scratch)
         return dataset
 
@@ -55,44 +54,39 @@ class DataStage(Stage[Dataset]):
 
 
 def load_dataset(source: str, input_size: tuple[int, int], *, validation_fraction: float = 0.0,
-                 test_fraction: float = 0.2, seed: int = 0, base_dir: Path | None = None,
-                 flag: str = "data.source") -> Dataset:
-    """Read, check, resize and split (not cached); the split depends only on the data and the seed."""
-    raw = open_source(source, base_dir, flag=flag).read()
-    _check_upscale(source, raw.images.shape[1:3], input_size)
-    images = resize_images(raw.images, input_size)
-    return _split(source, raw, images, validation_fraction, test_fraction, seed)
+                 test_fraction: float | None = None, seed: int = 0, base_dir: Path | None = None,
+                 flag: str = "data.source", resize: str = "stretch", channels: int | None = None) -> Dataset:
+    """Read, check, fit to the input shape and split (not cached); the split depends only on the data
+    and the seed. `test_fraction` None: the source's own test split, else 0.2."""
+    opened = open_source(source, base_dir, flag=flag)
+    _check_own_split(opened, test_fraction, flag)
+    raw = opened.read(InputShape(tuple(input_size), resize, channels))
+    return _split(source, raw, validation_fraction, test_fraction or DEFAULT_TEST_FRACTION, seed)
 
 
-def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if images.shape[1:3] == tuple(size):
-        return images.astype(np.float32)
-    import tensorflow as tf
-
-    return tf.image.resize(images, size, method="bilinear").numpy().astype(np.float32)
+def _check_own_split(source: Source, test_fraction: float | None, flag: str) -> None:
+    if source.has_test_split and test_fraction is not None:
+        field = flag.rpartition(".")[0] or "data"
+        raise BadInput(f"{field}.test_fraction: {source.spec} keeps its own test split: expected no test_fraction")
 
 
-def _check_upscale(source: str, image_size: tuple[int, int], input_size: tuple[int, int]) -> None:
-    if any(wanted > MAX_UPSCALE * have for have, wanted in zip(image_size, input_size)):
-        (height, width), (wanted_height, wanted_width) = image_size, input_size
-        raise BadInput(f"{source}: images are {height}x{width}, too small for data.input_size "
-                       f"{wanted_height}x{wanted_width}: expected at most {MAX_UPSCALE}x upscaling (images of at least "
-                       f"{-(-wanted_height // MAX_UPSCALE)}x{-(-wanted_width // MAX_UPSCALE)}, or a smaller input_size)")
-
-
-def _split(source: str, raw: RawData, images: np.ndarray, validation_fraction: float, test_fraction: float,
-           seed: int) -> Dataset:
+def _split(source: str, raw: RawData, validation_fraction: float, test_fraction: float, seed: int) -> Dataset:
     from sklearn.model_selection import train_test_split
 
     indices = np.arange(len(raw.labels))
     try:
-        rest, test = train_test_split(indices, test_size=test_fraction, stratify=raw.labels, random_state=seed)
+        if raw.test_indices is not None:
+            rest, test = np.setdiff1d(indices, raw.test_indices), raw.test_indices
+            test_fraction = len(test) / len(indices)
+        else:
+            rest, test = train_test_split(indices, test_size=test_fraction, stratify=raw.labels, random_state=seed)
         share = validation_fraction / (1.0 - test_fraction)
         train, val = (train_test_split(rest, test_size=share, stratify=raw.labels[rest], random_state=seed)
                       if share else (rest, rest[:0]))
     except ValueError as error:
         raise BadInput(f"{source}: too few samples for a stratified split: {error}") from None
-    return dataset_from_split(images, raw.labels, (train, val, test), raw.class_names, raw.normalization, raw.sha256)
+    return dataset_from_split(raw.images, raw.labels, (train, val, test), raw.class_names, raw.normalization,
+                              raw.sha256)
 
 
 def _write(dataset: Dataset, folder: Path) -> None:

@@ -34,6 +34,7 @@ class RawData:
     class_names: tuple[str, ...]
     normalization: Normalization
     sha256: str
+    test_indices: np.ndarray | None = None  # a source's own test split (Fashion-MNIST's 10,000), kept as is
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgebuild.config.recipe import FromTeacher
 from edgebuild.toolchain.context import TrainingJob
 from edgebuild.toolchain.students import POOL_LAYER, build_student
 from edgebuild.toolchain.training import fit, keras, load_weights, reseed, sparse_categorical_loss
@@ -50,7 +51,15 @@ def restore(job: TrainingJob, folder: Path):
 
 
 def new_student(job: TrainingJob):
+    """The student's architecture, freshly initialised; for `student: {from: teacher}`, the teacher's."""
+    if isinstance(job.student, FromTeacher):
+        return _teacher_architecture(job)
     return build_student(job.student, job.dataset.input_shape, job.dataset.num_classes)
+
+
+def _teacher_architecture(job: TrainingJob):
+    # The pipeline refused a Keras 3 or .tflite teacher here already (app/pipeline.py): this is tf_keras.
+    return keras.models.clone_model(job.output("teacher").load())
 
 
 def response_loss(num_classes: int, temperature: float, alpha: float):

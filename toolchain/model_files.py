@@ -1,23 +1,26 @@
-"""A model the user trained, loaded without running code it carries, as a cached conversion source.
+"""A model the user trained, loaded without running code it carries, as a cached stage.
 
-`edgebuild convert MODEL` and a recipe's `teacher.path` read models through `load_keras_file`.
-`ModelFileStage` measures the model on the data (the float reference the artifact is gated
-against) and hands it on like a training stage's model.
+`edgebuild convert MODEL` reads a tf_keras model through `load_keras_file`; a recipe's
+`teacher.path` may also be a Keras 3 `.keras` or a `.tflite` file (toolchain/foreign_models.py).
+`ModelFileStage` measures the model on the data (the float reference an artifact is gated against,
+or the teacher's own accuracy) and hands it on like a training stage's model: as the conversion
+source (`model`), or as the teacher whose soft targets are computed once (`teacher`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edgebuild.base.cache import cache_key, file_sha256
-from edgebuild.base.errors import BadInput
+from edgebuild.base.errors import BadInput, GateFailed
 from edgebuild.base.stage import Stage, Upstream
-from edgebuild.toolchain.context import ModelFile, training_versions
+from edgebuild.config.recipe import Recipe
+from edgebuild.toolchain.context import ModelFile, teacher_file, training_versions
 from edgebuild.toolchain.training_stage import METRICS_FILE, TrainedModel
 
 # tf_keras' safe_mode protects only the .keras format; .h5 and SavedModel loading can run code
@@ -28,11 +31,12 @@ OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a model's stem name
 
 @dataclass(frozen=True)
 class ModelFileStage(Stage[TrainedModel]):
-    """The user's model as the conversion source; its metrics are its own top-1 on the data's splits."""
+    """The user's model as a stage's result; its metrics are its own top-1 on the data's splits."""
 
     model_file: ModelFile
     versions: dict[str, str]
-    name = "model"
+    name: str = "model"  # or "teacher"
+    min_accuracy: float | None = None  # below it the model does not fit the data (a teacher's floor)
 
     def key_inputs(self, upstream: Upstream) -> dict[str, Any]:
         return {"model_sha256": model_sha256(self.model_file.path), "upstream": {"data": upstream.key("data")},
@@ -43,7 +47,7 @@ class ModelFileStage(Stage[TrainedModel]):
 
         model = self.model_file.load()
         dataset = upstream.output("data")
-        _check_matches(self.model_file.path, model, dataset)
+        _check_matches(self.model_file, model, dataset)
         metrics = {"accuracy": accuracy(model, dataset.x_test, dataset.y_test),
                    "accuracy_all_data": accuracy(model, dataset.x_all, dataset.y_all)}
         (scratch / METRICS_FILE).write_text(json.dumps(metrics, sort_keys=True))
@@ -51,6 +55,25 @@ class ModelFileStage(Stage[TrainedModel]):
 
     def load(self, upstream: Upstream, entry: Path) -> TrainedModel:
         return TrainedModel(json.loads((entry / METRICS_FILE).read_text()), self.model_file.load)
+
+    def check(self, output: TrainedModel, upstream: Upstream) -> None:
+        accuracy = output.metrics["accuracy"]
+        if self.min_accuracy is not None and accuracy < self.min_accuracy:
+            raise GateFailed(f"{self.model_file.field}: {self.model_file.path.name} scores {accuracy:.1%} on the test "
+                             f"split, below min_stage_accuracy={self.min_accuracy:.0%}: check that its classes are in "
+                             "the data's order (sorted class folder names)")
+
+    def summary(self, output: TrainedModel) -> dict[str, Any]:
+        return {"accuracy": output.metrics["accuracy"]}
+
+
+def teacher_model_file(recipe: Recipe, base_dir: Path) -> ModelFile:
+    """The recipe's `teacher.path` as a model file: tf_keras, Keras 3 or .tflite, loaded at most once."""
+    path = teacher_file(recipe, base_dir)
+    trust = recipe.teacher.trust_unsafe_format
+    load = functools.cache(lambda: load_inference_model(path, trust_unsafe_format=trust,
+                                                        trust_hint="set teacher.trust_unsafe_format: true"))
+    return ModelFile(path, load, field="teacher.path", data_label="the recipe's data")
 
 
 def load_keras_file(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
@@ -64,7 +87,6 @@ def load_keras_file(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
     if unsafe and not trust_unsafe_format:
         raise BadInput(f"{path}: .h5 and SavedModel files can run code when loaded; save the model as .keras, "
                        f"or {trust_hint} if you trust its author")
-    _refuse_keras_3(path)
     from edgebuild.base import tfenv  # noqa: F401  (selects Keras 2 before tf_keras loads)
     import tf_keras as keras
 
@@ -75,17 +97,15 @@ def load_keras_file(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
         raise BadInput(f"{path}: cannot load model ({error.__class__.__name__}: {detail})") from None
 
 
-def _refuse_keras_3(path: Path) -> None:
-    """A Keras 3 archive fails deep inside tf_keras' deserializer with a message about InputLayer; say what it is."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            saved_by = str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        return  # not a readable .keras archive: tf_keras' own refusal names what is wrong
-    if saved_by.startswith("3"):
-        raise BadInput(f"{path}: saved by Keras {saved_by}; edgebuild loads Keras 2 (tf_keras) models: build and "
-                       "train it with `import tf_keras as keras` (or TF_USE_LEGACY_KERAS=1 and tf.keras), then save "
-                       "it as .keras again")
+def load_inference_model(path: Path, *, trust_unsafe_format: bool, trust_hint: str):
+    """Any model edgebuild can run for its predictions: tf_keras, Keras 3 or .tflite."""
+    from edgebuild.toolchain.foreign_models import TFLITE_SUFFIX, TfliteModel, is_keras3_file, load_keras3
+
+    if path.suffix.lower() == TFLITE_SUFFIX and path.is_file():
+        return TfliteModel(path)
+    if is_keras3_file(path):
+        return load_keras3(path)
+    return load_keras_file(path, trust_unsafe_format=trust_unsafe_format, trust_hint=trust_hint)
 
 
 def model_sha256(path: Path) -> str:
@@ -107,8 +127,9 @@ def image_classifier_shape(path: Path, model) -> tuple[tuple[int, int, int], int
     return tuple(input_shape[1:]), output_shape[1]
 
 
-def _check_matches(path: Path, model, dataset) -> None:
-    (_, _, channels), classes = image_classifier_shape(path, model)
-    if dataset.input_shape[-1] != channels or dataset.num_classes != classes:
-        raise BadInput(f"{path}: the model takes {channels} channel(s) and scores {classes} classes; "
-                       f"--data has {dataset.input_shape[-1]} channel(s) and {dataset.num_classes} classes")
+def _check_matches(model_file: ModelFile, model, dataset) -> None:
+    shape, classes = image_classifier_shape(model_file.path, model)
+    if tuple(dataset.input_shape) != tuple(shape) or dataset.num_classes != classes:
+        raise BadInput(f"{model_file.field}: {model_file.path}: the model takes {'x'.join(map(str, shape))} images "
+                       f"and scores {classes} classes; {model_file.data_label} has "
+                       f"{'x'.join(map(str, dataset.input_shape))} images and {dataset.num_classes} classes")

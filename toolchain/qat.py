@@ -13,6 +13,7 @@ from pathlib import Path
 
 from edgebuild.toolchain.distill import new_student
 from edgebuild.toolchain.context import TrainingJob
+from edgebuild.toolchain.students.quantizable_layers import quantize_annotated
 from edgebuild.toolchain.training import fit, load_weights, reseed, sparse_categorical_loss
 
 
@@ -41,7 +42,9 @@ def quantization_aware(model, *, pruned: bool = False, clustered: bool = False):
         scheme = combine.Default8BitPrunePreserveQuantizeScheme()
     else:
         scheme = quantize.default_8bit.Default8BitQuantizeScheme()
-    return quantize.quantize_apply(quantize.quantize_annotate_model(model), scheme)
+    annotated, custom_objects = quantize_annotated(model)
+    with quantize.quantize_scope(custom_objects):
+        return quantize.quantize_apply(annotated, scheme)
 
 
 def with_default_quantizers(trained, plain):

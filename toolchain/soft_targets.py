@@ -43,9 +43,10 @@ class SoftTargetsStage(Stage[SoftTargets]):
         x_train = upstream.output("data").x_train
         features = None
         if self.with_features:
+            _check_keras_teacher(teacher)
             extractor = keras.Model(teacher.inputs, last_conv_layer(teacher).output)
             features = extractor.predict(x_train, batch_size=256, verbose=0).astype(np.float32)
-        targets = SoftTargets(logits(teacher, x_train).astype(np.float32), features)
+        targets = SoftTargets(as_logits(logits(teacher, x_train)), features)
         arrays = {"logits": targets.logits, **({"features": features} if features is not None else {})}
         np.savez(scratch / ARRAYS_FILE, **arrays)
         return targets
@@ -53,6 +54,23 @@ class SoftTargetsStage(Stage[SoftTargets]):
     def load(self, upstream: Upstream, entry: Path) -> SoftTargets:
         with np.load(entry / ARRAYS_FILE, allow_pickle=False) as arrays:
             return SoftTargets(arrays["logits"], arrays["features"] if "features" in arrays.files else None)
+
+
+def as_logits(scores: np.ndarray) -> np.ndarray:
+    """Logits for the distillation loss: a teacher whose output is already a softmax (common in a
+    converted .tflite) gives probabilities, whose logarithms are its logits up to a constant."""
+    scores = scores.astype(np.float32)
+    probabilities = scores.min() >= 0.0 and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3)
+    return np.log(np.maximum(scores, 1e-7)) if probabilities else scores
+
+
+def _check_keras_teacher(teacher) -> None:
+    from edgebuild.toolchain.training import keras
+
+    if not isinstance(teacher, keras.Model):
+        raise BadInput("distill.kind: feature needs a tf_keras teacher, whose layers the student can match; "
+                       f"teacher {getattr(teacher, 'name', '')!r} is a Keras 3 or .tflite model: use distill.kind: "
+                       "response")
 
 
 def last_conv_layer(teacher):

@@ -1,12 +1,15 @@
 """Data sources: where labelled images come from, each able to say what it is (for cache keys)
 without being read, and to read itself.
 
-`sklearn:digits` ships with scikit-learn (no download); a folder holds one sub-folder of PNG/JPEG
-images per class (class ids = sorted folder names); a `.npz` holds `x` and `y`.
+`sklearn:digits` ships with scikit-learn (no download); `fashion_mnist` is Debian's
+`dataset-fashion-mnist` package (60,000 training and 10,000 test images, whose own test split is
+kept); a folder holds one sub-folder of PNG/JPEG images per class (class ids = sorted folder names),
+of any sizes; a `.npz` holds `x` and `y`. Every source is read at the model's `InputShape`.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import zipfile
 from dataclasses import dataclass
@@ -18,9 +21,17 @@ import numpy as np
 from edgebuild.base.cache import file_sha256
 from edgebuild.base.errors import BadInput
 from edgebuild.toolchain.datasets import Normalization, RawData
+from edgebuild.toolchain.images import InputShape, fit_each, fit_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DIGITS = "sklearn:digits"
+FASHION_MNIST = "fashion_mnist"
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+                       "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+FASHION_MNIST_CLASSES = ("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                         "ankle boot")
+BUNDLED = (DIGITS, FASHION_MNIST)
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,8 @@ class Source:
     flag: str = "data.source"  # what its errors name: the recipe field or the CLI option
 
     def fingerprint(self) -> dict:
+        if self.spec == FASHION_MNIST:
+            return {"bundled": self.spec, "files": {name: file_sha256(self.path / name) for name in _fashion_files()}}
         if self.path is None:
             return {"bundled": self.spec, "scikit-learn": version("scikit-learn")}
         if self.path.is_file():
@@ -42,11 +55,17 @@ class Source:
             digest.update(f"{file.relative_to(self.path).as_posix()}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
         return {"folder": self.path.name, "files_sha256": digest.hexdigest()}
 
-    def read(self) -> RawData:
+    @property
+    def has_test_split(self) -> bool:
+        return self.spec == FASHION_MNIST
+
+    def read(self, shape: InputShape) -> RawData:
+        if self.spec == FASHION_MNIST:
+            return _fashion_mnist(self.path, shape)
         if self.path is None:
-            return _sklearn_digits()
+            return _sklearn_digits(shape)
         try:
-            return _image_folder(self.path) if self.path.is_dir() else _npz(self.path)
+            return _image_folder(self.path, shape) if self.path.is_dir() else _npz(self.path, shape)
         except BadInput as error:
             raise BadInput(f"{self.flag}: {error}") from None
 
@@ -55,49 +74,83 @@ def open_source(source: str, base_dir: Path | None = None, *, flag: str = "data.
     """The source `source` names, or BadInput naming `flag` (the recipe field or the CLI option)."""
     if source == DIGITS:
         return Source(source, None, flag)
+    if source == FASHION_MNIST:
+        return Source(source, _fashion_mnist_dir(flag), flag)
     if source.startswith("sklearn:"):
         raise BadInput(f"{flag}: unknown bundled dataset {source!r}: expected {DIGITS!r}")
     path = Path(source)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     if not path.exists():
-        raise BadInput(f"{path}: data source not found ({flag}: expected {DIGITS}, a folder or a .npz)")
+        raise BadInput(f"{path}: data source not found ({flag}: expected {' or '.join(BUNDLED)}, a folder or a .npz)")
     if not path.is_dir() and path.suffix != ".npz":
         raise BadInput(f"{path}: unsupported data source ({flag}: expected a folder of class folders or a .npz file)")
     return Source(source, path, flag)
 
 
-def _sklearn_digits() -> RawData:
+def _fashion_mnist_dir(flag: str) -> Path:
+    if not all((FASHION_MNIST_DIR / name).is_file() for name in _fashion_files()):
+        raise BadInput(f"{flag}: {FASHION_MNIST} needs Debian's dataset-fashion-mnist package ({FASHION_MNIST_DIR} "
+                       f"not found): apt-get install dataset-fashion-mnist")
+    return FASHION_MNIST_DIR
+
+
+def _fashion_files() -> tuple[str, ...]:
+    return tuple(name for pair in FASHION_MNIST_FILES.values() for name in pair)
+
+
+def _fashion_mnist(folder: Path, shape: InputShape) -> RawData:
+    parts = {split: (_idx(folder / images), _idx(folder / labels))
+             for split, (images, labels) in FASHION_MNIST_FILES.items()}
+    x = np.concatenate([parts["train"][0], parts["test"][0]])
+    y = np.concatenate([parts["train"][1], parts["test"][1]]).astype(np.int64)
+    images = fit_images(x[..., None].astype(np.float32) / 255.0, shape, FASHION_MNIST)
+    test = np.arange(len(parts["train"][1]), len(y))
+    return RawData(images, y, FASHION_MNIST_CLASSES, Normalization(1 / 255, 0.0, (0.0, 255.0)), hash_arrays(x, y),
+                   test_indices=test)
+
+
+def _idx(path: Path) -> np.ndarray:
+    """An IDX file (LeCun's MNIST format): magic 0x0000 0x08 (uint8) ndim, then ndim big-endian sizes."""
+    data = gzip.decompress(path.read_bytes())
+    if len(data) < 4 or data[:3] != b"\0\0\x08":
+        raise BadInput(f"{path}: not an IDX file of unsigned bytes")
+    ndim = data[3]
+    shape = tuple(int(n) for n in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise BadInput(f"{path}: IDX header says {shape}, body holds {body.size} bytes")
+    return body.reshape(shape)
+
+
+def _sklearn_digits(shape: InputShape) -> RawData:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     # The 8x8 digits hold counts 0..16 of an original 32x32 bitmap, not 8-bit pixels.
-    images = (digits.images.astype(np.float32) / 16.0)[..., None]
+    images = fit_images((digits.images.astype(np.float32) / 16.0)[..., None], shape, DIGITS)
     labels = digits.target.astype(np.int64)
     return RawData(images, labels, tuple(str(c) for c in range(10)), Normalization(1 / 16, 0.0, (0.0, 16.0)),
                    hash_arrays(digits.images, labels))
 
 
-def _image_folder(root: Path) -> RawData:
+def _image_folder(root: Path, shape: InputShape) -> RawData:
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not class_dirs:
         raise BadInput(f"{root}: no class folders: expected one sub-folder of images per class")
-    pixels, labels = [], []
+    pixels, labels, names = [], [], []
     digest = hashlib.sha256()
     for class_id, class_dir in enumerate(class_dirs):
         files = sorted(p for p in class_dir.iterdir() if not p.name.startswith("."))
         if not files:
             raise BadInput(f"{class_dir}: empty class folder: expected PNG or JPEG images")
         for file in files:
-            pixels.append(_read_image(file))
-            if pixels[-1].shape[:2] != pixels[0].shape[:2]:
-                raise BadInput(f"{file}: image is {'x'.join(map(str, pixels[-1].shape[:2]))}, the others "
-                               f"{'x'.join(map(str, pixels[0].shape[:2]))}: expected one size in {root}")
+            pixels.append(_read_image(file).astype(np.float32) / 255.0)
             labels.append(class_id)
+            names.append(str(file))
             digest.update(file.read_bytes())
     _check_classes(root, len(class_dirs))
-    channels = max(p.shape[-1] for p in pixels)
-    images = np.stack([np.repeat(p, channels // p.shape[-1], axis=-1) for p in pixels]).astype(np.float32) / 255.0
+    images = fit_each(pixels, shape, names)
     return RawData(images, np.array(labels, dtype=np.int64), tuple(d.name for d in class_dirs),
                    Normalization(1 / 255, 0.0, (0.0, 255.0)), digest.hexdigest())
 
@@ -117,7 +170,7 @@ def _read_image(file: Path) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
-def _npz(path: Path) -> RawData:
+def _npz(path: Path, shape: InputShape) -> RawData:
     try:
         archive = np.load(path, allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array behind an .npz name
@@ -129,10 +182,10 @@ def _npz(path: Path) -> RawData:
             x, y = archive["x"], archive["y"]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise BadInput(f"{path}: unreadable .npz ({error})") from None
-    return _checked_arrays(path, x, y)
+    return _checked_arrays(path, x, y, shape)
 
 
-def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> RawData:
+def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray, shape: InputShape) -> RawData:
     if x.ndim not in (3, 4) or len(x) != len(y) or y.ndim != 1:
         raise BadInput(f"{path}: x has shape {x.shape} and y {y.shape}: expected x (N, H, W[, C]) and y (N,)")
     if len(y) == 0:
@@ -148,7 +201,7 @@ def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray) -> RawData:
         raise BadInput(f"{path}: x: contains NaN or inf values")
     images = x[..., None] if x.ndim == 3 else x
     normalization = _value_range(path, images)
-    scaled = images.astype(np.float32) * normalization.scale
+    scaled = fit_images(images.astype(np.float32) * normalization.scale, shape, str(path))
     num_classes = int(y.max()) + 1
     _check_classes(path, len(np.unique(y)))
     return RawData(scaled, y.astype(np.int64), tuple(str(c) for c in range(num_classes)), normalization,

@@ -1,19 +1,16 @@
-"""Teacher stage: train a small CNN from the recipe, or load the user's model without running its code."""
+"""Teacher stage: train a small CNN from the recipe (a teacher file is a model-file stage instead)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from edgebuild.base.errors import BadInput
-from edgebuild.toolchain.context import TrainingJob, teacher_file
+from edgebuild.toolchain.context import TrainingJob
 from edgebuild.toolchain.training import fit, keras, load_weights, reseed, sparse_categorical_loss
 
 
 def train(job: TrainingJob):
     reseed(job)
     config = job.recipe.teacher
-    if config.path is not None:
-        return _load_file(job, config)
     data = job.dataset
     model = _build(job)
     fit(model, data.x_train, data.y_train, config.training, sparse_categorical_loss(), job, "teacher")
@@ -21,8 +18,6 @@ def train(job: TrainingJob):
 
 
 def restore(job: TrainingJob, folder: Path):
-    if job.recipe.teacher.path is not None:
-        return _load_file(job, job.recipe.teacher)
     return load_weights(_build(job), folder)
 
 
@@ -45,20 +40,3 @@ def _build(job: TrainingJob):
     x = layers.Dropout(spec.dropout, name="teacher_dropout")(x)
     outputs = layers.Dense(job.dataset.num_classes, name="teacher_logits")(x)
     return keras.Model(inputs, outputs, name="teacher")
-
-
-def _load_file(job: TrainingJob, config):
-    from edgebuild.toolchain.model_files import load_keras_file
-
-    path = teacher_file(job.recipe, job.ctx.base_dir)
-    model = load_keras_file(path, trust_unsafe_format=config.trust_unsafe_format,
-                            trust_hint="set teacher.trust_unsafe_format: true")
-    _check_shape(path, model, job.dataset)
-    return model
-
-
-def _check_shape(path: Path, model, dataset) -> None:
-    expected_in, expected_out = (None, *dataset.input_shape), (None, dataset.num_classes)
-    if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != expected_out:
-        raise BadInput(f"teacher.path: {path}: model maps {model.input_shape} → {model.output_shape}: "
-                       f"expected {expected_in} → {expected_out} for this recipe's data")

@@ -40,8 +40,15 @@ def fit(model, x, y, training, loss, job: TrainingJob, stage: str, callbacks=(),
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics)
     progress = _ProgressEvents(job.events, stage, training.epochs, batches)
     guard = _StopOnNonFiniteLoss()
-    model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, shuffle=True, verbose=0,
-              callbacks=[*callbacks, progress, guard])
+    augment = job.recipe.augment if job.recipe is not None else None
+    if augment is None:
+        model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, shuffle=True, verbose=0,
+                  callbacks=[*callbacks, progress, guard])
+    else:
+        from edgebuild.toolchain.augment import augmented_batches
+
+        model.fit(augmented_batches(x, y, training.batch_size, augment, job.seed), epochs=training.epochs,
+                  verbose=0, callbacks=[*callbacks, progress, guard])
     if guard.stopped_at is not None:
         epoch, batch = guard.stopped_at
         raise GateFailed(f"stage {stage}: training loss became NaN/inf at epoch {epoch}, batch {batch}; "

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgebuild.base.cache import file_sha256
 from edgebuild.base.errors import GateFailed
 from edgebuild.base.stage import Stage, StageRun, Upstream
 from edgebuild.config.students import StudentConfig
-from edgebuild.toolchain.context import BuildContext, TrainingJob, teacher_file, training_versions
+from edgebuild.toolchain.context import BuildContext, TrainingJob, training_versions
 
 METRICS_FILE = "metrics.json"
 
@@ -60,11 +59,10 @@ class TrainingStage(Stage[TrainedModel]):
             "seed": ctx.seed,
             "versions": training_versions(ctx.versions),
         }
+        if ctx.recipe.augment is not None:  # absent: the keys of recipes without it stay as they were
+            inputs["augment"] = ctx.recipe.augment.model_dump(mode="json")
         if ctx.strategy_name != "default":  # reductions across replicas change the numbers a little
             inputs["strategy"] = ctx.strategy_name
-        user_teacher = teacher_file(ctx.recipe, ctx.base_dir) if self.name == "teacher" else None
-        if user_teacher is not None and user_teacher.is_file():
-            inputs["teacher_file_sha256"] = file_sha256(user_teacher)
         return inputs
 
     def run(self, upstream: Upstream, scratch: Path) -> TrainedModel:

@@ -1,4 +1,5 @@
-"""`edgebuild convert` as an API: a Keras model the user trained × a profile → a verified artifact.
+"""`edgebuild convert` as an API: a Keras model (tf_keras or Keras 3) the user trained × a profile →
+a verified artifact.
 
 No teacher and no distillation: the model is loaded without running code it carries, measured as the
 float reference (the pipeline's `model` step), then exported, converted, stamped and verified
@@ -19,7 +20,7 @@ from edgebuild.base.events import Events
 from edgebuild.config.recipe import ConvertConfig, DataConfig, VerifyConfig
 from edgebuild.config.targets import target_for_precision
 from edgebuild.toolchain.context import BuildContext, ModelFile
-from edgebuild.toolchain.model_files import OUTPUT_NAME, image_classifier_shape, load_keras_file, model_sha256
+from edgebuild.toolchain.model_files import OUTPUT_NAME, image_classifier_shape, load_inference_model, model_sha256
 
 
 def convert_keras_file(model_path: Path, profile_ref: str, data_source: str, out_root: Path, *,
@@ -33,8 +34,10 @@ def convert_keras_file(model_path: Path, profile_ref: str, data_source: str, out
                        "digits, '_', '.' and '-' (it names the output folder)")
     cache_root = cache_root or default_cache_root()
     check_writable_folders(out_root, cache_root)
-    load = functools.cache(lambda: load_keras_file(model_path, trust_unsafe_format=trust_unsafe_format,
-                                                   trust_hint="pass --trust-unsafe-format"))
+    if model_path.suffix.lower() == ".tflite":
+        raise BadInput(f"{model_path}: already a .tflite: check it against a profile with `edgebuild verify`")
+    load = functools.cache(lambda: load_inference_model(model_path, trust_unsafe_format=trust_unsafe_format,
+                                                        trust_hint="pass --trust-unsafe-format"))
     (height, width, _), _ = image_classifier_shape(model_path, load())
     tfenv.tensorflow(seed)
     ctx = BuildContext(name=model_path.stem, source_kind="model", source_path=model_path, recipe=None,

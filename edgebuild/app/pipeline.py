@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from edgebuild.base.cache import cache_key
+from edgebuild.base.errors import BadInput
 from edgebuild.base.host import describe_host
 from edgebuild.base.stage import NotBuilt, Stage, StageRun, Upstream, planned, run_cached, stage_inputs
 from edgebuild.config.precisions import PRECISIONS
-from edgebuild.config.recipe import StudentLadder
+from edgebuild.config.recipe import FromTeacher, Recipe, StudentLadder
 from edgebuild.config.targets import Target
 from edgebuild.app.fit import FitStage
 from edgebuild.converters.convert import ConvertStage
@@ -25,7 +27,8 @@ from edgebuild.converters.export import ExportStage
 from edgebuild.converters.vela import VelaStage
 from edgebuild.toolchain.context import BuildContext, student_of
 from edgebuild.toolchain.data import DataStage
-from edgebuild.toolchain.model_files import ModelFileStage
+from edgebuild.toolchain.foreign_models import is_tf_keras_candidate
+from edgebuild.toolchain.model_files import ModelFileStage, teacher_model_file
 from edgebuild.toolchain.soft_targets import SoftTargetsStage
 from edgebuild.toolchain.training_stage import TrainingStage
 from edgebuild.verify.gate import timing_threads
@@ -57,8 +60,27 @@ def _model_file(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage 
     return ModelFileStage(ctx.model_file, ctx.versions) if ctx.model_file is not None else None
 
 
+def _teacher(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
+    """The recipe's teacher: trained from `architecture`, or the user's model file, which only infers."""
+    if ctx.recipe is None or ctx.recipe.teacher.path is None:
+        return _training("teacher")(ctx, target, upstream)
+    model_file = teacher_model_file(ctx.recipe, ctx.base_dir)
+    if isinstance(ctx.recipe.student, FromTeacher):
+        _check_trainable(ctx.recipe, model_file.path)
+    return ModelFileStage(model_file, ctx.versions, name="teacher", min_accuracy=ctx.recipe.min_stage_accuracy)
+
+
+def _check_trainable(recipe: Recipe, path: Path) -> None:
+    """TF-MOT wraps tf_keras layers only: a Keras 3 or .tflite model can be converted, not trained on."""
+    training = [name for name in ("prune", "cluster", "qat") if getattr(recipe, name) is not None]
+    if training and not is_tf_keras_candidate(path):
+        raise BadInput(f"student.from: teacher: {path} is a Keras 3 or .tflite model, which TF-MOT cannot train "
+                       f"({', '.join(training)} need a tf_keras model): remove those sections to convert it "
+                       "post-training, or save the model with tf_keras")
+
+
 def _soft_targets(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
-    if ctx.recipe is None or ctx.recipe.distill.kind == "none":
+    if ctx.recipe is None or ctx.recipe.distill is None or ctx.recipe.distill.kind == "none":
         return None
     return SoftTargetsStage(ctx, with_features=ctx.recipe.distill.kind == "feature")
 
@@ -94,7 +116,7 @@ PIPELINE: tuple[Step, ...] = (
     Step("data", _data, plan_runs=True),
     Step("fit", _fit, per_target=True, plan_runs=True),
     Step("model", _model_file, model="float"),
-    Step("teacher", _training("teacher"), model="float"),
+    Step("teacher", _teacher, model="float"),
     Step("soft_targets", _soft_targets),
     Step("distill", _training("distill"), model="float"),
     Step("prune", _training("prune"), model="float"),

@@ -60,8 +60,8 @@ def verify_file(model: Path, profile_ref: str, *, data_source: str | None = None
 
 
 def labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """`--data` resized to the model's input height and width."""
-    from edgebuild.toolchain.data import resize_images
+    """`--data` stretched to the model's input height and width."""
+    from edgebuild.toolchain.images import InputShape
 
     opened = open_source(source, flag="--data")  # a missing source is refused before the model is read
     info = read_artifact(model).info
@@ -69,9 +69,9 @@ def labelled_data(model: Path, source: str) -> tuple[np.ndarray, np.ndarray]:
     if len(inputs) != 1 or len(inputs[0].shape) != 4 or len(outputs) != 1 or len(outputs[0].shape) != 2:
         raise BadInput(f"{model}: --data needs a single-input image classifier (NHWC in, one score per class out), "
                        f"got inputs {[list(t.shape) for t in inputs]} and outputs {[list(t.shape) for t in outputs]}")
-    raw = opened.read()
+    raw = opened.read(InputShape(tuple(inputs[0].shape[1:3])))
     _check_fits(model, raw, channels=inputs[0].shape[3], classes=outputs[0].shape[1])
-    return resize_images(raw.images, tuple(inputs[0].shape[1:3])), raw.labels
+    return raw.images, raw.labels
 
 
 def _check_fits(model: Path, raw, *, channels: int, classes: int) -> None:

@@ -36,11 +36,17 @@ class DataConfig(StrictModel):
     """`sklearn:digits`, a folder of class folders of PNG/JPEG images, or a .npz with `x` (images) and `y` (class
     ids); a path is relative to the recipe."""
     input_size: tuple[PositiveInt, PositiveInt]
-    """[height, width] every image is resized to (at most 4x upscaling)."""
+    """[height, width] every image is brought to (at most 4x upscaling)."""
+    resize: Literal["stretch", "crop", "pad"] = "stretch"
+    """How images of another size reach input_size: stretch, or keep the aspect and crop (the centre) or
+    pad (with black)."""
+    channels: Literal[1, 3] | None = None
+    """Channels the model takes, converted from the source's (BT.601 luma, or gray repeated); omitted: as read."""
     validation_fraction: float = Field(default=0.0, ge=0.0, lt=0.5)
     """Share held out of training and reported after every stage; 0 trains on all but the test split."""
-    test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
-    """Share held out for the accuracy every stage and the artifact are judged on (stratified)."""
+    test_fraction: float | None = Field(default=None, gt=0.0, lt=0.5)
+    """Share held out for the accuracy every stage and the artifact are judged on (stratified); omitted:
+    the source's own test split where it has one (fashion_mnist), else 0.2."""
 
 
 class CnnTeacher(StrictModel):
@@ -114,6 +120,30 @@ class StudentLadder(StrictModel):
     def students(self) -> list[StudentConfig]:
         """Each candidate as the student it is (without its name), in the recipe's order."""
         return [without_name(candidate) for candidate in self.candidates]
+
+
+class AugmentConfig(StrictModel):
+    """Random changes to each training batch, on the fly, in every training stage; never to the
+    validation or test split. Fractions as Keras' preprocessing layers take them."""
+
+    flip: Literal["none", "horizontal", "vertical", "both"] = "none"
+    """Mirror each image at random: horizontally, vertically or both."""
+    shift: float = Field(default=0.0, ge=0.0, lt=0.5)
+    """Largest random shift, as a fraction of height and width (the gap filled with black)."""
+    rotation: float = Field(default=0.0, ge=0.0, le=0.5)
+    """Largest random rotation, as a fraction of a full turn, either way."""
+    brightness: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Largest random brightness change, added, as a fraction of the [0, 1] range."""
+    contrast: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Largest random contrast change: the factor is drawn from 1 ± contrast."""
+
+
+class FromTeacher(StrictModel):
+    """`student: {from: teacher}`: no new student; the model in `teacher.path` (the user's own) is
+    itself pruned, QAT-trained and converted, without distillation."""
+
+    source: Literal["teacher"] = Field(alias="from")
+    """`from: teacher`: the model in teacher.path is the student."""
 
 
 class DistillConfig(StrictModel):
@@ -197,10 +227,14 @@ class Recipe(StrictModel):
     """The labelled images and how they are split."""
     teacher: TeacherConfig
     """The model distilled from: trained from `architecture`, or loaded from `path`."""
-    student: StudentConfig | StudentLadder
-    """The model that becomes the artifact: one student, or `candidates` to choose from."""
-    distill: DistillConfig
-    """Knowledge distillation from the teacher into the student."""
+    student: StudentConfig | StudentLadder | FromTeacher
+    """The model that becomes the artifact: one student, `candidates` to choose from, or `{from: teacher}`
+    to compress the teacher file itself."""
+    distill: DistillConfig | None = None
+    """Knowledge distillation from the teacher into the student (required unless the student is the
+    teacher itself)."""
+    augment: AugmentConfig | None = None
+    """Random changes to each training batch, in every training stage."""
     prune: PruneConfig | None = None
     """Optional magnitude or m-by-n pruning fine-tune."""
     cluster: ClusterConfig | None = None
@@ -218,8 +252,24 @@ class Recipe(StrictModel):
         """A mapping with `candidates` is a ladder, any other one student: each form's errors then name
         its own fields (`student.width`), not a union branch."""
         if isinstance(value, dict):
+            if "from" in value:
+                return FromTeacher.model_validate(value)
             return StudentLadder.model_validate(value) if "candidates" in value else student_config(value)
         return handler(value)
+
+    @model_validator(mode="after")
+    def _distill_unless_compressing_the_teacher(self) -> "Recipe":
+        if not isinstance(self.student, FromTeacher):
+            if self.distill is None:
+                raise ValueError("distill: expected a distill section (or student: {from: teacher} to compress "
+                                 "the model in teacher.path itself)")
+        elif self.teacher.path is None:
+            raise ValueError("student.from: teacher compresses your own model: expected teacher.path, not "
+                             "teacher.architecture")
+        elif self.distill is not None:
+            raise ValueError("distill: student.from: teacher compresses the model in teacher.path as it is: "
+                             "expected no distill section")
+        return self
 
 
 def load_recipe(name_or_path: str) -> tuple[Recipe, Path]:

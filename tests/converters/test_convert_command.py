@@ -175,7 +175,7 @@ def test_precision_the_profile_does_not_run_is_refused_before_loading(tmp_path):
     assert not (tmp_path / "build").exists()
 
 
-def test_a_keras_3_file_is_recognised_and_the_fix_named(tmp_path):
+def test_a_keras_3_file_converts(tmp_path):
     """Saved by the real Keras 3 (in a child without TF_USE_LEGACY_KERAS, so `import keras` is Keras 3)."""
     import os
     import subprocess
@@ -186,7 +186,10 @@ def test_a_keras_3_file_is_recognised_and_the_fix_named(tmp_path):
     env = {name: value for name, value in os.environ.items() if name != "TF_USE_LEGACY_KERAS"}
     subprocess.run([sys.executable, "-c", save], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
     result = _convert(tmp_path, "keras3.keras", "--profile", "android-flagship")
-    assert_one_line_error(result, 2, "keras3.keras: saved by Keras 3.", "import tf_keras as keras")
+    assert result.returncode in (0, 1), result.stderr[-3000:]  # untrained: the accuracy floor may fail it
+    assert "Traceback" not in result.stderr
+    report = json.loads(next(tmp_path.rglob("report.json")).read_text())
+    assert report["artifact"]["inputs"][0]["dtype"] == "int8"
 
 
 def test_h5_file_is_refused_unless_trusted(keras, tmp_path):

@@ -84,14 +84,6 @@ def test_non_image_file_is_named_and_hidden_files_are_ignored(tmp_path):
     assert ".DS_Store" not in result.stderr
 
 
-def test_images_of_different_sizes_name_the_odd_one(tmp_path):
-    images = _digits(tmp_path)
-    odd = write_digit_folder(tmp_path / "bigger", per_class=1, size=12)
-    big = next((odd / "5").glob("*.png"))
-    big.rename(images / "5" / "zz_big.png")
-    assert_refused(_build(tmp_path, "images"), 2, "zz_big.png", "12x12", root=tmp_path)
-
-
 def test_one_class_only_is_refused(tmp_path):
     images = _digits(tmp_path)
     for class_dir in images.iterdir():

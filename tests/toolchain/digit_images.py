@@ -27,3 +27,31 @@ def write_digit_folder(root: Path, *, size: int = 8, per_class: int | None = Non
             shifted = np.roll(np.asarray(image), shift, axis=1)
             Image.fromarray(shifted).save(folder / f"{index:04d}_{shift}.png")
     return root
+
+
+MIXED_SIZES = ((8, 8), (12, 12), (10, 14), (16, 12))  # height x width
+
+
+def write_mixed_folder(root: Path, *, per_class: int | None = None) -> Path:
+    """sklearn's digits as RGB photos of four sizes (two not square), alternately JPEG and PNG, one
+    sub-folder per digit: what a phone team's folder looks like, at digits scale."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    counts: dict[int, int] = {}
+    for index, (pixels, label) in enumerate(zip(digits.images, digits.target)):
+        if per_class is not None and counts.get(label, 0) >= per_class:
+            continue
+        counts[label] = counts.get(label, 0) + 1
+        gray = np.uint8(pixels * 255 / 16)
+        tinted = np.stack([gray, np.uint8(gray * 0.8), np.uint8(gray * 0.6)], axis=-1)
+        height, width = MIXED_SIZES[index % len(MIXED_SIZES)]
+        image = Image.fromarray(tinted, "RGB").resize((width, height), Image.BILINEAR)
+        folder = root / str(label)
+        folder.mkdir(parents=True, exist_ok=True)
+        if index % 2:
+            image.save(folder / f"{index:04d}.jpg", quality=95)
+        else:
+            image.save(folder / f"{index:04d}.png")
+    return root

@@ -27,11 +27,12 @@ def _save_teacher(path, dataset):
 
 
 def _load_teacher(tmp_path, dataset, file_name: str, trust: bool):
-    from edgebuild.toolchain import teacher
+    from edgebuild.toolchain.model_files import teacher_model_file
 
     _save_teacher(tmp_path / file_name, dataset)
     path = write_recipe(tmp_path, teacher={"path": file_name, "trust_unsafe_format": trust})
-    return teacher.train(training_job(path, dataset, with_student=False))
+    job = training_job(path, dataset, with_student=False)
+    return teacher_model_file(job.recipe, job.ctx.base_dir).load()
 
 
 @pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")

@@ -16,7 +16,7 @@ from edgebuild.config.students import STUDENTS, StudentConfig
 from edgebuild.toolchain.students.blocks import POOL_LAYER
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "blocks":
+    if _module.name not in ("blocks", "quantizable_layers"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 

@@ -8,7 +8,7 @@ from pydantic import Field, PositiveInt
 
 from edgebuild.config.models import StrictModel
 from edgebuild.config.students import register_student
-from edgebuild.toolchain.students.blocks import WidthScaled, conv_bn_relu, head, scaled, stem
+from edgebuild.toolchain.students.blocks import WidthScaled, head, inverted_residual, scaled, stem
 
 
 class InvertedResidual(StrictModel):
@@ -32,12 +32,6 @@ def mobilenet_v2(config: MobileNetV2, input_shape, num_classes):
     keras, layers, inputs, x = stem(config, input_shape)
     m = config.bn_momentum
     for index, block in enumerate(config.blocks):
-        name = f"block{index}"
-        channels_in = x.shape[-1]
-        channels_out = scaled(block.channels, config.width)
-        h = conv_bn_relu(layers, x, f"{name}_expand", m, filters=channels_in * block.expansion)
-        h = conv_bn_relu(layers, h, name, m, kernel=3, stride=block.stride, depthwise=True)
-        h = layers.Conv2D(channels_out, 1, use_bias=False, name=f"{name}_project_conv")(h)
-        h = layers.BatchNormalization(momentum=m, name=f"{name}_project_bn")(h)
-        x = layers.Add(name=f"{name}_add")([x, h]) if block.stride == 1 and channels_in == channels_out else h
+        x = inverted_residual(layers, x, f"block{index}", m, channels_out=scaled(block.channels, config.width),
+                              expansion=block.expansion, stride=block.stride)
     return head(layers, keras, inputs, x, num_classes, "mobilenet_v2")
