@@ -1,7 +1,7 @@
 """Layers TF-MOT can train with, for what Keras only offers as TFOpLambda: hard-swish and
 hard-sigmoid (MobileNetV3), and the Multiply of squeeze-and-excite, which TF-MOT's default scheme
 does not quantize. Keras' own MobileNetV3Small fails QAT and pruning on exactly these
-(tensorflow/model-optimization#602, #647; shared/NOTES.md).
+(tensorflow/model-optimization#602, #647).
 
 Each is a PrunableLayer with no prunable weights (pruning passes through it) and is quantized by
 `OutputQuantizeConfig`: its output fake-quantized to int8 like an activation's. Defined on first use,
