@@ -12,9 +12,14 @@ from edgebuild.base.host import HostInfo, describe_host
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact, read_artifact
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import Check, at_least, latency_checks, memory_check, static_checks, verdict
+from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, not_run, static_checks,
+                                     verdict)
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
+
+# A model estimated at more than this many times the profile's memory budget fails that check whatever
+# a run measures; running it anyway would allocate what its shapes claim (gigabytes, for a damaged file).
+RUN_CEILING_FACTOR = 16
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,9 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     """
     artifact = read_artifact(path)
     host = describe_host()
-    run = measured_run or run_model(artifact, threads=threads or profile.latency.threads, data=data, runs=runs,
-                                    min_seconds=min_seconds, timeout_s=timeout_s,
-                                    available_memory_bytes=host.available_memory_bytes)
+    run = measured_run or _too_large_to_run(artifact, profile) or run_model(
+        artifact, threads=threads or profile.latency.threads, data=data, runs=runs, min_seconds=min_seconds,
+        timeout_s=timeout_s, available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
     memory, memory_details = memory_check(artifact, profile, measured.get("memory", {}).get("model_rss_bytes"))
@@ -74,6 +79,17 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
         baseline_section = comparison.section
     return Verification(artifact, tuple(checks), latency, memory_details, measured.get("accuracy"),
                         measured.get("runtime"), baseline_section)
+
+
+def _too_large_to_run(artifact: Artifact, profile: DeviceProfile) -> ChildRun | None:
+    """The run left out (reported as not run) when the memory estimate is far over the profile's budget."""
+    estimate = memory_check(artifact, profile, None)[0].value
+    ceiling = RUN_CEILING_FACTOR * profile.budgets.peak_memory_bytes
+    if estimate <= ceiling:
+        return None
+    reason = (f"not run: it needs an estimated {estimate} B, over {RUN_CEILING_FACTOR}x the profile's memory budget "
+              f"({ceiling} B), so it fails peak_memory_bytes whatever a run measures")
+    return ChildRun(None, (not_run("runs_in_runtime", True, reason, "host"),))
 
 
 def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile) -> dict[str, Any]:

@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
+from build_system_helpers import held_locks
 from cli_runner import CliResult, assert_one_line_error
 
 TMPDIR_NAME = "tmpdir"  # the child's TMPDIR inside the case's folder (see conftest.py)
@@ -41,18 +40,6 @@ def assert_refused(result: CliResult, code: int, *fragments: str, root: Path) ->
     assert not (root / "out").exists(), "an output folder was created for a refused build"
     assert cache_entries(root / "cache") == [], "a stage ran although the input was refused"
     assert leftovers(root) == []
-
-
-def held_locks(cache: Path) -> list[Path]:
-    """Cache lock files some process still holds (the files themselves stay, unheld, by design)."""
-    held = []
-    for path in sorted(cache.glob("??/*.lock")):
-        try:
-            with FileLock(str(path), timeout=0):
-                pass
-        except Timeout:
-            held.append(path)
-    return held
 
 
 def assert_interrupted(result: CliResult, root: Path, code: int = 130) -> None:
