@@ -1,6 +1,6 @@
 """Fuzzing the model reader and `edgebuild verify` with mutated real .tflite files.
 
-    python bench/fuzz.py [--cases 10000] [--seconds 900] [--seed 0] [--cli-sample 40]
+    python bench/fuzz.py [--cases 10000] [--seconds 240] [--seed 0] [--cli-sample 40]
                          [--seed-models A.tflite B.tflite ...] [--out FILE]
 
 Seed models are converted here with edgebuild's own converter (or passed with --seed-models). Each
@@ -421,7 +421,7 @@ def _by_kind(bulk: list[dict]) -> dict[str, dict[str, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=900, help="stop starting new cases after this long")
+    parser.add_argument("--seconds", type=float, default=240, help="stop starting new cases after this long")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cli-sample", type=int, default=40)
     parser.add_argument("--seed-models", type=Path, nargs="*", default=None)

@@ -116,10 +116,15 @@ def fuzz(doc: Doc) -> list[str]:
             "", *table(["mutation", "cases", "verdicts (exit 0/1)", "refusals (exit 2)", "crashes", "hangs"], rows), "",
             (f"Peak RSS of a reader worker {doc['peak_rss_bytes'] / 2**20:.0f} MiB (address space capped at "
              f"{doc['worker_address_space_bytes'] / 2**30:.0f} GiB); the largest activation arena an accepted file "
-             f"claimed: {doc['largest_claimed_arena_bytes']:.2g} bytes, never allocated. Through `edgebuild verify` (the model run in its "
+             f"claimed: {_claimed(doc['largest_claimed_arena_bytes'])}, never allocated. Through `edgebuild verify` (the model run in its "
              f"child interpreter): {cli['cases']} of them, {cli['verdicts']} verdicts, {cli['refusals']} refusals in "
              f"one line, {cli['crashes']} crashes, {cli['hangs']} hangs, at most {cli['max_seconds']:.1f} s each, "
              f"peak RSS {(doc['peak_rss_cli_bytes'] or 0) / 2**20:.0f} MiB.")]
+
+
+def _claimed(arena_bytes: int) -> str:
+    """The fuzz run records claims up to 2^63 bytes; a damaged shape's can run to a thousand digits."""
+    return f"{'at least ' if arena_bytes >= 2**63 else ''}{arena_bytes:.2g} bytes"
 
 
 @formatter
