@@ -20,7 +20,7 @@ SHARED = {"data", "teacher", "distill", "prune"}  # the recipes differ from QAT 
 # The second recipe: its own name (its own output folder) and QAT learning rate, the rest the same.
 OTHER_RECIPE = (TINY_RECIPE.replace("name: tiny", "name: tiny_b")
                 .replace("{epochs: 1, batch_size: 64, learning_rate: 0.001}",
-                         "{epochs: 1, batch_size: 64, learning_rate: 0.002}"))
+                         "{epochs: 1, batch_size: 64, learning_rate: 0.0005}"))
 
 
 def _events(stdout: str) -> list[dict]:
@@ -28,12 +28,12 @@ def _events(stdout: str) -> list[dict]:
 
 
 def _keys(events: list[dict], *kinds: str) -> dict[str, str]:
-    return {e["stage"]: e["key"] for e in events if e.get("event") in kinds}
+    return {e["stage"]: e["key"] for e in events if e.get("event") in kinds and "key" in e}
 
 
 @pytest.mark.slow
 def test_four_builds_of_two_recipes_on_one_cache_compute_each_stage_once(tmp_path):
-    assert OTHER_RECIPE.count("0.002") == 1 and "tiny_b" in OTHER_RECIPE
+    assert OTHER_RECIPE.count("0.0005") == 1 and "tiny_b" in OTHER_RECIPE
     (tmp_path / "a.yaml").write_text(TINY_RECIPE)
     (tmp_path / "b.yaml").write_text(OTHER_RECIPE)
     env = {**os.environ, "EDGEBUILD_CACHE": str(tmp_path / "cache")}
@@ -45,7 +45,8 @@ def test_four_builds_of_two_recipes_on_one_cache_compute_each_stage_once(tmp_pat
     assert [build.returncode for build in builds] == [0] * 4, [stderr[-2000:] for _, stderr in finished]
     events = [_events(stdout) for stdout, _ in finished]
 
-    computed = Counter(e["key"] for build in events for e in build if e.get("event") == "stage_finished")
+    computed = Counter(e["key"] for build in events for e in build  # the gate ("verify") is no cached stage: no key
+                       if e.get("event") == "stage_finished" and "key" in e)
     assert [key for key, times in computed.items() if times > 1] == [], "a stage was computed twice"
     used = [_keys(build, "stage_finished", "stage_cached") for build in events]
     for stage in SHARED:
