@@ -4,6 +4,7 @@ huge numbers, unicode, and damaged text. Each mutant is YAML text plus what was 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -79,22 +80,23 @@ def _rename(data: dict, chance: random.Random) -> str:
     return f"renamed {key!r} to {new!r}"
 
 
-def _retype(data: dict, chance: random.Random) -> str:
+def _replaced(data: dict, chance: random.Random, new_value: Callable[[Any, Any], Any], verb: str) -> str:
+    """One value, chosen at random, replaced by `new_value(value, key)`."""
     picked = _pick(data, chance)
     if picked is None:
-        return "nothing to retype"
+        return f"nothing {verb}"
     parent, key = picked
-    parent[key] = chance.choice(ODD_VALUES)
-    return f"set {key!r} to {parent[key]!r:.40}"
+    parent[key] = new_value(parent[key], key)
+    return f"{verb} {key!r}: {parent[key]!r:.40}"
+
+
+def _retype(data: dict, chance: random.Random) -> str:
+    return _replaced(data, chance, lambda value, key: chance.choice(ODD_VALUES), "retyped")
 
 
 def _nest(data: dict, chance: random.Random) -> str:
-    picked = _pick(data, chance)
-    if picked is None:
-        return "nothing to nest"
-    parent, key = picked
-    parent[key] = chance.choice(({"value": parent[key]}, [parent[key]], {key: parent[key]}))
-    return f"nested {key!r}"
+    return _replaced(data, chance, lambda value, key: chance.choice(({"value": value}, [value], {key: value})),
+                     "nested")
 
 
 def _scale(data: dict, chance: random.Random) -> str:

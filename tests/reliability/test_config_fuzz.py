@@ -19,7 +19,7 @@ from edgebuild.config.profile import profile_names
 from edgebuild.config.targets import load_targets
 from tiny_recipe import TINY_RECIPE
 
-MUTANTS_PER_SEED_FILE = 40  # 9 files: 360 mutants, a few seconds
+MUTANTS_PER_SEED_FILE = 32  # 9 files: 288 mutants, a few seconds
 CLI_SAMPLE = 4
 PROFILE = "android-flagship"
 

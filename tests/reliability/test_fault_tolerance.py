@@ -1,4 +1,4 @@
-"""Faults during a build — Ctrl-C, a full disk, a read-only folder, a damaged cache, a concurrent build,
+"""Faults during a build — Ctrl-C or SIGTERM, a full disk, a read-only folder, a damaged cache, a concurrent build,
 a diverging loss, a crashing or hanging interpreter — end in one line and the right exit code, leave
 nothing half-written, and the next build picks up what was finished."""
 
