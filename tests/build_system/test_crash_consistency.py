@@ -2,8 +2,8 @@
 its stages: after each kill no cache entry is damaged (entries are renamed into place whole), and the
 next build completes with the same artifact bytes as a build never interrupted.
 
-EDGEBUILD_CRASH_MOMENTS sets how many moments (the issue's 20 by default; each costs about one
-digits build from the killed stage on, twice)."""
+EDGEBUILD_CRASH_MOMENTS sets how many moments (the issue's 20 by default; each costs the digits build
+from the killed stage on, twice: 13 min for all 20 and the reference build on 2 shared cores, 2026-12-02)."""
 
 from __future__ import annotations
 
