@@ -24,5 +24,5 @@ def one_student_context(recipe_ref: str, student: str | None, cache_root: Path):
 def with_section(ctx, **sections):
     """The same context with recipe sections replaced (validated as a recipe file would be)."""
     recipe = ctx.recipe
-    document = {**recipe.model_dump(mode="json"), **sections}
+    document = {**recipe.model_dump(mode="json", serialize_as_any=True), **sections}  # a student keeps its own fields
     return replace(ctx, recipe=type(recipe).model_validate(document))

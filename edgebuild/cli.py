@@ -7,12 +7,14 @@ TensorFlow.
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 
 import click
 
 from edgebuild import __version__
-from edgebuild.base.errors import EdgebuildError
+from edgebuild.base.errors import EdgebuildError, Interrupted
 
 COMMANDS = {
     "bench": "edgebuild.commands.bench:command",
@@ -48,8 +50,36 @@ def cli() -> None:
     """Build a model into a TFLite artifact for a named device, and prove that it fits."""
 
 
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C; a cancelled CI job; a closed terminal
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """The first signal unwinds the build (partial outputs removed); a second one ends it at once."""
+    for each in INTERRUPTS:
+        signal.signal(each, _exit_at_once)
+    raise Interrupted(signum)
+
+
+def _exit_at_once(signum: int, frame: object) -> None:
+    os._exit(128 + signum)  # what is half-written now is what SIGKILL leaves: scratch folders, never entries
+
+
+def _handle_interrupts() -> None:
+    for each in INTERRUPTS:
+        if signal.getsignal(each) is not signal.SIG_IGN:  # `nohup` and background jobs ignore some on purpose
+            signal.signal(each, _interrupt)
+
+
+def _the_interrupt(error: BaseException) -> Interrupted:
+    """click turns a KeyboardInterrupt into Abort, keeping it as the cause."""
+    cause = error.__cause__ if isinstance(error, click.Abort) else error
+    return cause if isinstance(cause, Interrupted) else Interrupted(signal.SIGINT)
+
+
 def main() -> None:
-    """Exit codes: 0 ok, 1 a check or gate failed, 2 bad input, 130 interrupted."""
+    """Exit codes: 0 ok, 1 a check or gate failed, 2 bad input, 130 / 143 / 129 interrupted by
+    SIGINT (Ctrl-C) / SIGTERM / SIGHUP."""
+    _handle_interrupts()
     try:
         code = cli.main(prog_name="edgebuild", standalone_mode=False)
     except EdgebuildError as error:
@@ -64,7 +94,8 @@ def main() -> None:
     except OSError as error:  # read-only folder, disk full, file size limit: the user's to fix
         click.echo(f"error: {error.filename or 'output'}: {error.strerror or error}", err=True)
         code = 2
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("interrupted: partial outputs were removed; finished stages stay cached", err=True)
-        code = 130
+    except (click.Abort, KeyboardInterrupt) as error:
+        interrupt = _the_interrupt(error)
+        click.echo(f"interrupted ({interrupt}): partial outputs were removed; finished stages stay cached", err=True)
+        code = interrupt.exit_code
     sys.exit(code or 0)

@@ -1,9 +1,12 @@
-"""Reading what a build did from its JSON-lines events, and what `plan` says it would do."""
+"""Reading what a build did from its JSON-lines events, what `plan` says it would do, and which cache
+locks are still held."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from cli_runner import run_edgebuild
 
@@ -30,3 +33,15 @@ def assert_plan_matches(rows: list[dict], ran: set[str]) -> None:
     planned = {row["stage"] for row in rows if row["will_run"]}
     unknowable = {row["stage"] for row in rows if row["will_run"] and row["key"] == "-" and row["stage"] != "verify"}
     assert ran <= planned and planned - ran <= unknowable, (planned, ran)
+
+
+def held_locks(cache: Path) -> list[Path]:
+    """Cache lock files some process still holds (the files themselves stay, unheld, by design)."""
+    held = []
+    for path in sorted(cache.glob("??/*.lock")):
+        try:
+            with FileLock(str(path), timeout=0):
+                pass
+        except Timeout:
+            held.append(path)
+    return held

@@ -14,13 +14,17 @@ from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact, read_artifact
 from edgebuild.converters.vela import Compiled, VelaFailed, compile_for_npu
 from edgebuild.verify.baseline import Baseline, compare_with_baseline
-from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, npu_checks, static_checks,
-                                     verdict)
+from edgebuild.verify.checks import (Check, at_least, latency_checks, memory_check, not_run, npu_checks,
+                                     static_checks, verdict)
 from edgebuild.verify.edgetpu import edgetpu_checks
 from edgebuild.verify.micro_runtime import MicroRun, memory_basis, micro_checks, run_in_micro
 from edgebuild.verify.child_run import (DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun,
                                         run_model)
 from edgebuild.verify.latency_prediction import predicted_latency
+
+# A model estimated at more than this many times the profile's memory budget fails that check whatever
+# a run measures; running it anyway would allocate what its shapes claim (gigabytes, for a damaged file).
+RUN_CEILING_FACTOR = 16
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,9 @@ def verify_model(path: Path, profile: DeviceProfile, *, data: tuple[np.ndarray, 
     artifact = read_artifact(path)
     host = describe_host()
     wanted_threads = threads or profile.latency.threads
-    run = measured_run or run_model(artifact, threads=timing_threads(wanted_threads, host), data=data, runs=runs,
-                                    min_seconds=min_seconds, timeout_s=timeout_s,
-                                    available_memory_bytes=host.available_memory_bytes)
+    run = measured_run or _too_large_to_run(artifact, profile) or run_model(
+        artifact, threads=timing_threads(wanted_threads, host), data=data, runs=runs, min_seconds=min_seconds,
+        timeout_s=timeout_s, available_memory_bytes=host.available_memory_bytes)
     measured = run.report or {}  # empty when the model did not run: its checks are left out
     checks = [*static_checks(artifact, profile), *run.checks]
     micro = run_in_micro(artifact, data, timeout_s) if profile.micro_runtime is not None else None
@@ -135,6 +139,17 @@ def _fewer_cores(wanted: int, host: HostInfo) -> str:
         return ""
     return (f"the profile asks for {wanted} threads but this host has {host.logical_cores} cores: "
             f"timed with {host.logical_cores} threads")
+
+
+def _too_large_to_run(artifact: Artifact, profile: DeviceProfile) -> ChildRun | None:
+    """The run left out (reported as not run) when the memory estimate is far over the profile's budget."""
+    estimate = memory_check(artifact, profile, None)[0].value
+    ceiling = RUN_CEILING_FACTOR * profile.memory_budget_bytes
+    if estimate <= ceiling:
+        return None
+    reason = (f"not run: it needs an estimated {estimate} B, over {RUN_CEILING_FACTOR}x the profile's memory budget "
+              f"({ceiling} B), so it fails peak_memory_bytes whatever a run measures")
+    return ChildRun(None, (not_run("runs_in_runtime", True, reason, "host"),))
 
 
 def _host_latency(measured: dict[str, Any], host: HostInfo, profile: DeviceProfile,

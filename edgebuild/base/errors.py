@@ -1,5 +1,6 @@
 """The errors edgebuild raises; the CLI maps each to one line and an exit code."""
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
@@ -21,6 +22,16 @@ class GateFailed(EdgebuildError):
     """A stage or check broke a limit the recipe or profile sets."""
 
     exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised in the main thread like Ctrl-C's KeyboardInterrupt, so every
+    `finally` on the way out removes what it was writing; exit code 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.exit_code = 128 + signum
 
 
 @contextmanager

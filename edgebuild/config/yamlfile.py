@@ -26,6 +26,9 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):  # `? {a: 1}`: YAML allows it, a config never needs it
+            raise yaml.MarkedYAMLError(problem="a key must be a plain name, not a list or mapping",
+                                       problem_mark=key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
             raise yaml.MarkedYAMLError(
@@ -67,23 +70,29 @@ def read_yaml(path: Path) -> YamlDocument:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise BadInput(f"{path}: cannot read: {error.__class__.__name__}: {error}") from None
-    loader = _StrictLoader(text)
-    loader.key_lines = {}
     try:
-        data = loader.get_single_data()
+        data, key_lines = _parsed(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise BadInput(f"{where}: invalid YAML: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise BadInput(f"{path}: invalid YAML: {error}") from None
-    finally:
-        loader.dispose()
+    except yaml.YAMLError as error:  # a character YAML forbids (NUL, ...): its first line says which
+        raise BadInput(f"{path}: invalid YAML: {str(error).splitlines()[0]}") from None
     if data is None:
         raise BadInput(f"{path}: empty file: expected a YAML mapping")
     if not isinstance(data, dict):
         raise BadInput(f"{path}: expected a YAML mapping at the top level, got {type(data).__name__}")
-    return YamlDocument(path, data, loader.key_lines)
+    return YamlDocument(path, data, key_lines)
+
+
+def _parsed(text: str) -> tuple[Any, dict]:
+    """The document and the line of every key; the reader checks the characters as it is made."""
+    loader = _StrictLoader(text)
+    loader.key_lines = {}
+    try:
+        return loader.get_single_data(), loader.key_lines
+    finally:
+        loader.dispose()
 
 
 def validate(document: YamlDocument, model: type[Model]) -> Model:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from build_system_helpers import held_locks
 from cli_runner import CliResult, assert_one_line_error
 
 TMPDIR_NAME = "tmpdir"  # the child's TMPDIR inside the case's folder (see conftest.py)
@@ -41,13 +42,15 @@ def assert_refused(result: CliResult, code: int, *fragments: str, root: Path) ->
     assert leftovers(root) == []
 
 
-def assert_interrupted(result: CliResult, root: Path) -> None:
-    """Ctrl-C: exit 130, one line saying so, no artifact and nothing half-written."""
-    assert result.returncode == 130, result.stderr[-3000:]
+def assert_interrupted(result: CliResult, root: Path, code: int = 130) -> None:
+    """Ctrl-C (130), SIGTERM (143), SIGHUP (129): that exit code, one line saying so, no artifact,
+    nothing half-written and no lock held."""
+    assert result.returncode == code, result.stderr[-3000:]
     assert "Traceback" not in result.stderr + result.stdout
     assert "interrupted" in result.stderr
     assert artifacts(root / "out") == []
     assert leftovers(root) == []
+    assert held_locks(root / "cache") == []
 
 
 def start_edgebuild(*args: str, cwd: Path, cache: Path | None = None) -> subprocess.Popen:

@@ -1,4 +1,4 @@
-"""Faults during a build — Ctrl-C, a full disk, a read-only folder, a damaged cache, a concurrent build,
+"""Faults during a build — Ctrl-C or SIGTERM, a full disk, a read-only folder, a damaged cache, a concurrent build,
 a diverging loss, a crashing or hanging interpreter — end in one line and the right exit code, leave
 nothing half-written, and the next build picks up what was finished."""
 
@@ -30,12 +30,13 @@ def _report_sha256(root: Path) -> str:
     return json.loads((root / ARTIFACT.with_name("report.json")).read_text())["artifact"]["sha256"]
 
 
-def _interrupt_at(root: Path, is_the_moment: Callable[[dict], bool]) -> CliResult:
-    """Start the tiny build with `--json`; press Ctrl-C (SIGINT) at the first event `is_the_moment` accepts."""
+def _interrupt_at(root: Path, is_the_moment: Callable[[dict], bool], signum: int = signal.SIGINT) -> CliResult:
+    """Start the tiny build with `--json`; send `signum` (Ctrl-C's SIGINT unless told) at the first event
+    `is_the_moment` accepts."""
     build = start_edgebuild(*TINY_BUILD, "--json", cwd=root)
     for line in build.stdout:
         if is_the_moment(json.loads(line)):
-            build.send_signal(signal.SIGINT)
+            build.send_signal(signum)
             break
     else:
         pytest.fail("the build finished before the moment to interrupt it")
@@ -50,12 +51,15 @@ def _resumed(root: Path) -> CliResult:
     return result
 
 
-def test_ctrl_c_during_training_then_the_next_build_resumes(warm_workspace, tiny_build):
-    """The default-run version of the 25 s digits case below: the moment is an event, not a clock."""
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_during_training_then_the_next_build_resumes(warm_workspace, tiny_build, signum, code):
+    """The default-run version of the 25 s digits case below: the moment is an event, not a clock.
+    SIGTERM (a cancelled CI job) is cleaned up like Ctrl-C, with its own exit code."""
     root = warm_workspace("teacher")
     before = cache_entries(root / "cache")
-    result = _interrupt_at(root, lambda e: e["event"] == "epoch_finished" and e["stage"] == "teacher")
-    assert_interrupted(result, root)
+    result = _interrupt_at(root, lambda e: e["event"] == "epoch_finished" and e["stage"] == "teacher", signum)
+    assert_interrupted(result, root, code)
+    assert signal.Signals(signum).name in result.stderr
     assert cache_entries(root / "cache") == before
 
     resumed = _resumed(root)
@@ -73,14 +77,38 @@ def test_ctrl_c_during_conversion_then_the_next_build_resumes(warm_workspace, ti
     assert _report_sha256(root) == _report_sha256(tiny_build)
 
 
+SECOND_SIGNAL = """
+import os, signal, sys, time
+from edgebuild.base.errors import Interrupted
+from edgebuild.cli import _handle_interrupts
+_handle_interrupts()
+try:
+    os.kill(os.getpid(), signal.SIGHUP)
+    time.sleep(5)
+except Interrupted as first:
+    print(first.exit_code, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)  # while cleaning up: no second unwinding, out at once
+    time.sleep(5)
+    print("the second signal did not end the process")
+"""
+
+
+def test_a_second_signal_ends_the_process_at_once(tmp_path):
+    started = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", SECOND_SIGNAL], capture_output=True, text=True, timeout=60)
+    assert (child.returncode, child.stdout) == (143, "129\n"), child.stderr
+    assert time.monotonic() - started < 5
+
+
 @pytest.mark.slow
-def test_ctrl_c_25_s_into_a_digits_build_then_the_next_build_completes(tmp_path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_25_s_into_a_digits_build_then_the_next_build_completes(tmp_path, signum, code):
     args = ("build", "digits", "--profile", "android-flagship", "--out", "out", "--json")
     build = start_edgebuild(*args, cwd=tmp_path)
     time.sleep(25)
-    build.send_signal(signal.SIGINT)
+    build.send_signal(signum)
     stdout, stderr = build.communicate(timeout=300)
-    assert_interrupted(CliResult(build.returncode, stdout, stderr), tmp_path)
+    assert_interrupted(CliResult(build.returncode, stdout, stderr), tmp_path, code)
 
     finished = run_edgebuild(*args, cwd=tmp_path, timeout=3600)
     assert finished.returncode in (0, 1), finished.stderr[-3000:]  # 1: a check failed, the build itself completed

@@ -6,6 +6,9 @@ it broke rather than depending on where a converter happens to lay the bytes out
 
 from __future__ import annotations
 
+import struct
+import time
+
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
@@ -118,3 +121,31 @@ def test_a_model_that_runs_past_the_time_limit_is_a_failed_check(model_file, tmp
 
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert checks_of(result)["runs_in_runtime"]["reason"] == "timed out after 1 s"
+
+
+def _activation_claims_gigabytes(data: bytes) -> bytes:
+    """An activation's dimension set to 2^30, as bench/fuzz.py found: a valid model whose tensors claim
+    gigabytes; before the ceiling, verify ran it and the runtime allocated 4 GiB."""
+    model = schema.Model.GetRootAs(data, 0)
+    subgraph = model.Subgraphs(0)
+    damaged = bytearray(data)
+    for index in range(subgraph.TensorsLength()):
+        tensor = subgraph.Tensors(index)
+        if not model.Buffers(tensor.Buffer()).DataLength() and tensor.ShapeLength() == 4:
+            struct.pack_into("<i", damaged, _vector_start(tensor, _TENSOR_SHAPE_FIELD) + 4, 2**30)
+            return bytes(damaged)
+    raise AssertionError("the float32 model has no 4-D activation")
+
+
+def test_a_model_claiming_gigabytes_fails_its_memory_check_without_being_run(model_file, tmp_path):
+    path = tmp_path / "huge.tflite"
+    path.write_bytes(_activation_claims_gigabytes(model_file("float32").read_bytes()))
+    started = time.monotonic()
+    result = verify(path, "iphone", "--json", cwd=tmp_path)
+
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    checks = checks_of(result)
+    assert checks["peak_memory_bytes"]["passed"] is False and checks["peak_memory_bytes"]["value"] > 2**30
+    assert checks["runs_in_runtime"]["ran"] is False
+    assert checks["runs_in_runtime"]["reason"].startswith("not run: it needs an estimated ")
+    assert time.monotonic() - started < 30
