@@ -35,24 +35,23 @@ def test_unreachable_board_is_a_failed_check_not_a_crash(tmp_path, tiny_build, s
     assert [check["name"] for check in failed] == ["device_run"] and wrong in failed[0]["reason"]
 
 
-def test_verify_gates_on_the_board_too(tmp_path, tiny_build, sshd, board_python):
+def _verify_on_the_board(tmp_path, tiny_build, sshd, board_python, profile: str):
     model = tiny_build / "out/tiny/android-flagship/model.tflite"
-    result = run_edgebuild("verify", str(model), "--profile", "raspberry-pi-4", "--runs", "5", "--min-seconds", "0",
+    result = run_edgebuild("verify", str(model), "--profile", profile, "--runs", "5", "--min-seconds", "0",
                            "--device", sshd.device, "--device-python", board_python,
                            "--ssh-config", str(sshd.ssh_config), "--json", cwd=tmp_path)
     report = json.loads(result.stdout)
-    checks = {check["name"]: check for check in report["checks"]}
+    return result, report, {check["name"]: check for check in report["checks"]}
+
+
+def test_verify_gates_on_the_board_too(tmp_path, tiny_build, sshd, board_python):
+    result, report, checks = _verify_on_the_board(tmp_path, tiny_build, sshd, board_python, "raspberry-pi-4")
     assert checks["device_run"]["passed"] and checks["device_latency_p95_ms"]["value"] > 0
     assert result.returncode == (0 if report["passed"] else 1)
 
 
 def test_a_measured_device_replaces_a_predicted_latency(tmp_path, tiny_build, sshd, board_python):
-    model = tiny_build / "out/tiny/android-flagship/model.tflite"
-    result = run_edgebuild("verify", str(model), "--profile", "galaxy-s24", "--runs", "5", "--min-seconds", "0",
-                           "--device", sshd.device, "--device-python", board_python,
-                           "--ssh-config", str(sshd.ssh_config), "--json", cwd=tmp_path)
-    report = json.loads(result.stdout)
-    checks = {check["name"]: check for check in report["checks"]}
+    _, report, checks = _verify_on_the_board(tmp_path, tiny_build, sshd, board_python, "galaxy-s24")
     assert checks["device_latency_p50_ms"]["ran"] and checks["device_latency_p50_ms"]["value"] > 0
     predicted = checks["predicted_latency_p50_ms"]
     assert not predicted["ran"] and "superseded by the latency measured on the device" in predicted["reason"]
