@@ -21,8 +21,9 @@ from edgebuild.toolchain.datasets import Dataset
 class ModelFile:
     """A model file the user trained, loaded at most once (its input size is read off it first)."""
 
-    path: Path
+    path: Path  # for PyTorch, also a `package.module:factory` reference
     load: Callable[[], Any]
+    framework: str = "keras"  # or "torch": its own model and convert stages, no export
 
 
 @dataclass(frozen=True)

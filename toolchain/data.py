@@ -64,6 +64,12 @@ def load_dataset(source: str, input_size: tuple[int, int], *, validation_fractio
     return _split(source, raw, images, validation_fraction, test_fraction, seed)
 
 
+def native_image_size(source: str, base_dir: Path | None = None, *, flag: str = "--data") -> tuple[int, int]:
+    """(height, width) of the source's own images: a model that states no input size takes them as they are."""
+    height, width = open_source(source, base_dir, flag=flag).read().images.shape[1:3]
+    return int(height), int(width)
+
+
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if images.shape[1:3] == tuple(size):
         return images.astype(np.float32)
