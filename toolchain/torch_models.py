@@ -11,6 +11,7 @@ against.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import logging
 import re
@@ -93,7 +94,8 @@ def check_source(ref: str, *, trust_unsafe_format: bool) -> None:
         raise BadInput(f"{ref}: a Python reference runs its module's code when imported; "
                        "pass --trust-unsafe-format if you trust its author")
     module = ref.split(":")[0]
-    sys.path.insert(0, str(Path.cwd())) if str(Path.cwd()) not in sys.path else None
+    if str(Path.cwd()) not in sys.path:  # `python -m` puts the working folder there; the console script does not
+        sys.path.insert(0, str(Path.cwd()))
     try:
         found = importlib.util.find_spec(module)
     except ImportError:
