@@ -107,6 +107,14 @@ def test_python_reference_is_refused_unless_trusted(tmp_path):
     assert_one_line_error(result, 2, "never_imported:make", "--trust-unsafe-format")
 
 
+def test_precision_litert_torch_does_not_produce_is_refused_before_loading(tmp_path):
+    (tmp_path / "never_read.pt2").write_bytes(b"never read")
+
+    result = _convert(tmp_path, "never_read.pt2", "--profile", "iphone")  # iphone's first choice is float16
+
+    assert_one_line_error(result, 2, "never_read.pt2", "int8 (int8 I/O) or float32", "float16")
+
+
 def test_without_the_extra_says_what_to_install(tmp_path):
     """torch made unimportable (as in an environment without the extra) by a module that shadows it."""
     import os
