@@ -21,10 +21,11 @@ from edgebuild.toolchain.datasets import Dataset
 class ModelFile:
     """A model file the user trained, loaded at most once (its input size is read off it first)."""
 
-    path: Path
+    path: Path  # for PyTorch, also a `package.module:factory` reference
     load: Callable[[], Any]
     field: str = "MODEL"  # what errors about it name: the CLI argument or the recipe field
     data_label: str = "--data"  # what errors call the data it is measured on
+    framework: str = "keras"  # or "torch": its own model and convert stages, no export
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,12 @@ def _check_own_split(source: Source, test_fraction: float | None, flag: str) -> 
         raise BadInput(f"{field}.test_fraction: {source.spec} keeps its own test split: expected no test_fraction")
 
 
+def native_image_size(source: str, base_dir: Path | None = None, *, flag: str = "--data") -> tuple[int, int]:
+    """(height, width) of the source's own images: a model that states no input size takes them as they are."""
+    height, width = open_source(source, base_dir, flag=flag).read(InputShape(None)).images.shape[1:3]
+    return int(height), int(width)
+
+
 def _split(source: str, raw: RawData, validation_fraction: float, test_fraction: float, seed: int) -> Dataset:
     from sklearn.model_selection import train_test_split
 

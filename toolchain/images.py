@@ -25,9 +25,10 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 @dataclass(frozen=True)
 class InputShape:
-    """What a model takes: height and width, how other sizes get there, and channels (None: as read)."""
+    """What a model takes: height and width (None: the images' own, which must be one size), how other
+    sizes get there, and channels (None: as read)."""
 
-    size: tuple[int, int]
+    size: tuple[int, int] | None
     resize: ResizePolicy = "stretch"
     channels: int | None = None
 
@@ -40,6 +41,9 @@ def fit_images(images: np.ndarray, shape: InputShape, where: str) -> np.ndarray:
 def fit_each(images: list[np.ndarray], shape: InputShape, names: list[str]) -> np.ndarray:
     """Images of any sizes (each H, W, C in [0, 1]) stacked at `shape`, in their order."""
     channels = shape.channels or max(image.shape[-1] for image in images)
+    if shape.size is None and len(_by_size(images)) > 1:
+        raise BadInput(f"{names[0]}: images of several sizes: expected one size, or a model that states its "
+                       "input size")
     fitted: list[np.ndarray | None] = [None] * len(images)
     for size, members in _by_size(images).items():
         batch = np.stack([with_channels(images[i][None], channels)[0] for i in members])
@@ -67,9 +71,10 @@ def _by_size(images: list[np.ndarray]) -> dict[tuple[int, int], list[int]]:
 
 
 def _resized(images: np.ndarray, shape: InputShape, where: str) -> np.ndarray:
-    have, wanted = tuple(images.shape[1:3]), tuple(shape.size)
-    if have == wanted:
+    have = tuple(images.shape[1:3])
+    if shape.size is None or have == tuple(shape.size):
         return images.astype(np.float32)
+    wanted = tuple(shape.size)
     scale = _scale(have, wanted, shape.resize)
     scaled = tuple(max(1, round(side * factor)) for side, factor in zip(have, scale))
     _check_upscale(where, have, scaled)

@@ -7,6 +7,7 @@ and printed by `edgebuild schema report`. A new section is a new optional field 
 
 from __future__ import annotations
 
+import inspect
 import json
 from importlib import resources
 from typing import Any, Literal
@@ -288,6 +289,9 @@ class Report(Section):
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of report.json, as the model defines it."""
     schema = Report.model_json_schema()
+    # pydantic 2.13 describes a standard dataclass by its docstring, 2.11 (which the torch extra's
+    # litert-torch pins through typing-extensions<4.13) does not: the schema is the same under both.
+    schema["$defs"]["Check"].setdefault("description", inspect.cleandoc(Check.__doc__))
     schema["$id"] = f"https://edgebuild.dev/report.schema.v{SCHEMA_VERSION}.json"
     return schema
 

@@ -24,12 +24,14 @@ from edgebuild.config.targets import Target
 from edgebuild.app.fit import FitStage
 from edgebuild.converters.convert import ConvertStage
 from edgebuild.converters.export import ExportStage
+from edgebuild.converters.torch_convert import TorchConvertStage
 from edgebuild.converters.vela import VelaStage
 from edgebuild.toolchain.context import BuildContext, student_of
 from edgebuild.toolchain.data import DataStage
 from edgebuild.toolchain.foreign_models import is_tf_keras_candidate
 from edgebuild.toolchain.model_files import ModelFileStage, teacher_model_file
 from edgebuild.toolchain.soft_targets import SoftTargetsStage
+from edgebuild.toolchain.torch_models import TorchModelStage
 from edgebuild.toolchain.training_stage import TrainingStage
 from edgebuild.verify.gate import timing_threads
 from edgebuild.verify.measure import MeasureStage
@@ -57,7 +59,13 @@ def _fit(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
 
 
 def _model_file(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
-    return ModelFileStage(ctx.model_file, ctx.versions) if ctx.model_file is not None else None
+    if ctx.model_file is None:
+        return None
+    return (TorchModelStage if _is_torch(ctx) else ModelFileStage)(ctx.model_file, ctx.versions)
+
+
+def _is_torch(ctx: BuildContext) -> bool:
+    return ctx.model_file is not None and ctx.model_file.framework == "torch"
 
 
 def _teacher(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
@@ -97,10 +105,12 @@ def _training(name: str) -> MakeStage:
 
 
 def _export(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
-    return ExportStage(conversion_source(target, upstream))
+    return None if _is_torch(ctx) else ExportStage(conversion_source(target, upstream))
 
 
 def _convert(ctx: BuildContext, target: Target, upstream: Upstream) -> Stage | None:
+    if _is_torch(ctx):  # litert-torch converts the module itself: no SavedModel in between
+        return TorchConvertStage(target, ctx.convert.representative_samples, ctx.seed)
     return ConvertStage(target, ctx.convert.representative_samples, ctx.seed, ctx.versions)
 
 

@@ -16,7 +16,7 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 
 
 @click.command("convert")
-@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("model")
 @click.option("--profile", required=True, help="Bundled profile name or YAML path.")
 @click.option("--data", "data_source", required=True,
               help="Labelled data (sklearn:digits, a folder of class folders, a .npz): calibration draws from its "
@@ -34,26 +34,29 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @click.option("--max-drop-from-float", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.max_drop_from_float,
               show_default=True, help="Top-1 the artifact may lose against the Keras model.")
 @click.option("--trust-unsafe-format", is_flag=True,
-              help="Also load .h5 and SavedModel files, which can run code when loaded.")
+              help="Also load .h5 and SavedModel files and package.module:factory references, which run code when loaded.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE",
               help="Stage cache (default: the user cache folder).")
 @output_options
-def command(model: Path, profile: str, data_source: str, precision: str | None, out_dir: Path, seed: int,
+def command(model: str, profile: str, data_source: str, precision: str | None, out_dir: Path, seed: int,
             representative_samples: int, min_accuracy: float, max_drop_from_float: float, trust_unsafe_format: bool,
             cache_dir: Path | None, quiet: bool, as_json: bool, verbose: bool) -> None:
-    """Convert and verify MODEL (a .keras file you trained) for --profile; the same report as `build`.
+    """Convert and verify MODEL for --profile; the same report as `build`.
+
+    MODEL: a .keras file you trained, or a PyTorch model (needs `pip install 'edgebuild[torch]'`):
+    a torch.export program (.pt2) or package.module:factory returning an nn.Module
+    (with --trust-unsafe-format: importing it runs its code).
 
     Exit 0 when every check passes, 1 when a check fails, 2 on unusable input.
     """
-    from edgebuild.app.convert import convert_keras_file
+    from edgebuild.app.convert import convert_model
 
     with native_stderr_captured(verbose), progress_events(quiet, as_json) as events:
-        result = convert_keras_file(model, profile, data_source, out_dir, precision=precision, seed=seed,
-                                    trust_unsafe_format=trust_unsafe_format,
-                                    settings=ConvertConfig(representative_samples=representative_samples),
-                                    limits=VerifyConfig(min_accuracy=min_accuracy,
-                                                        max_drop_from_float=max_drop_from_float),
-                                    cache_root=cache_dir, events=events)
+        result = convert_model(model, profile, data_source, out_dir, precision=precision, seed=seed,
+                               trust_unsafe_format=trust_unsafe_format,
+                               settings=ConvertConfig(representative_samples=representative_samples),
+                               limits=VerifyConfig(min_accuracy=min_accuracy, max_drop_from_float=max_drop_from_float),
+                               cache_root=cache_dir, events=events)
     if as_json:
         click.echo(json.dumps({"event": "convert_finished", "passed": result.passed, "out_dir": str(result.out_dir),
                                "report": result.report.model_dump(mode="json")}))
