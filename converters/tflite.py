@@ -16,6 +16,7 @@ import numpy as np
 
 from edgebuild.base.errors import GateFailed
 from edgebuild.config.precisions import PRECISIONS
+from edgebuild.converters import litert_quant
 
 
 def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.ndarray:
@@ -29,8 +30,11 @@ def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.nd
     integer I/O only (a float32 I/O dtype keeps the converter's float inputs and outputs)."""
     from edgebuild.base.tfenv import tensorflow
 
-    tf = tensorflow()
     spec = PRECISIONS.get(precision)
+    if spec.quantizer_recipe is not None:
+        return litert_quant.quantize(convert(saved_model, "float32", "float32", None), spec.quantizer_recipe,
+                                     calibration)
+    tf = tensorflow()
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if spec.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
