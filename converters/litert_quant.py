@@ -7,7 +7,9 @@ compares a quantized file's tensors with the float one's. Runs take 0.01–0.07 
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,31 +30,47 @@ class KeptFloat:
 
 def quantize(float_bytes: bytes, recipe_name: str, calibration: np.ndarray | None = None,
              keep_float: Sequence[KeptFloat] = ()) -> bytes:
-    """`float_bytes` quantized by the recipe `litert_quantizer.recipe.<recipe_name>()`, with each
-    op in `keep_float` left float (NO_QUANTIZE; the regex matches the op's output tensor name)."""
-    quantizer, qtyping, algorithms = _library()
-    q = quantizer.Quantizer(float_bytes)
-    q.load_quantization_recipe(_recipe(recipe_name))
-    for kept in keep_float:
-        q.update_quantization_recipe(regex=f"^{re.escape(kept.tensor)}$",
-                                     operation_name=qtyping.TFLOperationName(kept.op),
-                                     algorithm_key=algorithms.AlgorithmName.NO_QUANTIZE)
+    """`float_bytes` quantized by the recipe `litert_quantizer.recipe.<recipe_name>()`, with float
+    I/O and each op in `keep_float` left float (NO_QUANTIZE)."""
+    q = quantizer_for(float_bytes, recipe_name, keep_float)
     try:
-        calibrated = q.calibrate(signature_batches(float_bytes, calibration)) if q.need_calibration else None
-        return bytes(q.quantize(calibrated).quantized_model)
+        with quiet():
+            calibrated = q.calibrate(signature_batches(float_bytes, calibration)) if q.need_calibration else None
+            return bytes(q.quantize(calibrated).quantized_model)
     except GateFailed:
         raise
     except Exception as error:  # the library raises ValueError/RuntimeError alike for "cannot quantize"
         raise GateFailed(f"litert-quantizer {recipe_name} failed: {str(error).splitlines()[0][:300]}") from None
 
 
-def _library():
+def quantizer_for(float_bytes: bytes, recipe_name: str, keep_float: Sequence[KeptFloat] = ()):
+    quantizer, qtyping, algorithms = library()
+    q = quantizer.Quantizer(float_bytes)
+    q.load_quantization_recipe(recipe_named(recipe_name))
+    # Float I/O: an int8 output tensor would undo a float last op (checked: the logits QUANTIZEd again).
+    kept = [(".*", "INPUT"), (".*", "OUTPUT")]
+    # An anchored regex matched nothing (checked); the escaped name matches any tensor containing it.
+    kept += [(re.escape(op.tensor), op.op) for op in keep_float]
+    for regex, op in kept:
+        q.update_quantization_recipe(regex=regex, operation_name=qtyping.TFLOperationName(op),
+                                     algorithm_key=algorithms.AlgorithmName.NO_QUANTIZE)
+    return q
+
+
+@contextmanager
+def quiet():
+    """litert-quantizer prints sizes and timings to stdout and progress bars to stderr: not ours to show."""
+    with open(os.devnull, "w") as sink, redirect_stdout(sink), redirect_stderr(sink):
+        yield
+
+
+def library():
     from litert_quantizer import algorithm_manager, qtyping, quantizer
 
     return quantizer, qtyping, algorithm_manager
 
 
-def _recipe(name: str):
+def recipe_named(name: str):
     from litert_quantizer import recipe
 
     return getattr(recipe, name)()

@@ -26,6 +26,7 @@ COMMANDS = {
     "profiles": "edgebuild.commands.catalog:profiles",
     "recipes": "edgebuild.commands.catalog:recipes",
     "refit-latency": "edgebuild.commands.refit_latency:command",
+    "sensitivity": "edgebuild.commands.sensitivity:command",
     "schema": "edgebuild.commands.schema:group",
 }
 
