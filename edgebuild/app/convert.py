@@ -11,7 +11,8 @@ import functools
 from pathlib import Path
 
 from edgebuild.app.pipeline import walk
-from edgebuild.app.publish import ProfileResult, check_writable_folders, publish_target
+from edgebuild.app.precision_search import publish_searched
+from edgebuild.app.publish import ProfileResult, check_writable_folders
 from edgebuild.base import tfenv
 from edgebuild.base.cache import StageCache, default_cache_root
 from edgebuild.base.errors import BadInput
@@ -43,4 +44,4 @@ def convert_keras_file(model_path: Path, profile_ref: str, data_source: str, out
                        events=events, seed=seed, base_dir=Path.cwd(),
                        inputs={"model_sha256": model_sha256(model_path), "seed": seed}, data_flag="--data",
                        model_file=ModelFile(model_path, load))
-    return publish_target(ctx, target, walk(ctx).runs[target.name], out_root)
+    return publish_searched(ctx, target, walk(ctx).runs[target.name], out_root)

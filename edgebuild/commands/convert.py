@@ -10,7 +10,7 @@ import click
 from edgebuild.commands.native_log import native_stderr_captured
 from edgebuild.commands.progress import output_options, progress_events
 from edgebuild.config.precisions import PRECISIONS
-from edgebuild.config.recipe import ConvertConfig, VerifyConfig
+from edgebuild.config.recipe import ConvertConfig, SearchConfig, VerifyConfig
 
 _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 
@@ -32,13 +32,17 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.min_accuracy, show_default=True)
 @click.option("--max-drop-from-float", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.max_drop_from_float,
               show_default=True, help="Top-1 the artifact may lose against the Keras model.")
+@click.option("--search", "search_trials", type=click.IntRange(min=1), default=None,
+              help="When the conversion fails the gate, climb the precision ladder the profile allows, trying at "
+                   "most this many rungs (the conversion itself first); the first passing rung ships.")
 @click.option("--trust-unsafe-format", is_flag=True,
               help="Also load .h5 and SavedModel files, which can run code when loaded.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE",
               help="Stage cache (default: the user cache folder).")
 @output_options
 def command(model: Path, profile: str, data_source: str, precision: str | None, out_dir: Path, seed: int,
-            representative_samples: int, min_accuracy: float, max_drop_from_float: float, trust_unsafe_format: bool,
+            representative_samples: int, min_accuracy: float, max_drop_from_float: float, search_trials: int | None,
+            trust_unsafe_format: bool,
             cache_dir: Path | None, quiet: bool, as_json: bool) -> None:
     """Convert and verify MODEL (a .keras file you trained) for --profile; the same report as `build`.
 
@@ -50,7 +54,9 @@ def command(model: Path, profile: str, data_source: str, precision: str | None, 
     with native_stderr_captured(), progress_events(quiet, as_json) as events:
         result = convert_keras_file(model, profile, data_source, out_dir, precision=precision, seed=seed,
                                     trust_unsafe_format=trust_unsafe_format,
-                                    settings=ConvertConfig(representative_samples=representative_samples),
+                                    settings=ConvertConfig(representative_samples=representative_samples,
+                                                           search=SearchConfig(max_trials=search_trials)
+                                                           if search_trials else None),
                                     limits=VerifyConfig(min_accuracy=min_accuracy,
                                                         max_drop_from_float=max_drop_from_float),
                                     cache_root=cache_dir, events=events)

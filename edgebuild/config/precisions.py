@@ -78,6 +78,11 @@ _add(PrecisionSpec("weight_only_int4", "int4 weights dequantized to float32 comp
                    needs_calibration=False, converts_qat_model=False, full_integer=False, optimize=False,
                    weight_dtypes=_FLOAT, activation_dtypes=_FLOAT, marker_constant="int4",
                    quantizer_recipe="weight_only_wi4_afp32"))
+# The ladder's selective fallback: ConvertStage picks the ops to keep float by the top-1 it recovers.
+_add(PrecisionSpec("int8_mixed", "int8 with the most accuracy-losing ops kept float32 (litert-quantizer)",
+                   ("float32",), needs_calibration=True, converts_qat_model=False, full_integer=False,
+                   optimize=False, weight_dtypes=_INT8 | _FLOAT, activation_dtypes=_INT8 | _FLOAT,
+                   marker_constant="int8", quantizer_recipe="static_wi8_ai8"))
 _add(PrecisionSpec("float16", "float16 weights, float32 compute", ("float32",), needs_calibration=False,
                    converts_qat_model=False, full_integer=False, optimize=True, supported_types=("float16",),
                    weight_dtypes=_FLOAT, activation_dtypes=_FLOAT, marker_constant="float16"))

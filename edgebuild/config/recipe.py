@@ -132,9 +132,19 @@ class QatConfig(StrictModel):
     max_accuracy_drop: float = Field(default=0.03, ge=0.0, le=1.0)
 
 
+class SearchConfig(StrictModel):
+    """The precision ladder (app/precision_search.py): tried in order when the configured conversion fails."""
+
+    max_trials: PositiveInt = 6  # rungs tried at most, the configured conversion first
+    representative_samples: PositiveInt = 1000  # the better-calibrated int8 rung's calibration draw
+    keep_float: PositiveInt = 1  # ops the int8_mixed rung keeps float
+    candidates: PositiveInt = 4  # worst ops by int8 error whose float fallback is measured
+
+
 class ConvertConfig(StrictModel):
     precisions: tuple[Precision, ...] = Field(default=("int8",), min_length=1)
     representative_samples: PositiveInt = 200
+    search: SearchConfig | None = None
 
 
 class VerifyConfig(StrictModel):

@@ -1,8 +1,8 @@
-"""A digits classifier built to lose its accuracy at int8: an 11th logit pinned at -100,000.
+"""A digits classifier built to lose its accuracy at int8: one hidden unit pinned at 4,000.
 
-The float model never predicts class 10, so its top-1 is the trained one; but int8 quantizes the
-logits per tensor over [-100000, ~20], a step of ~400, and the ten real logits collapse onto one or two
-levels. Keeping the logits op float, or 16-bit activations, recovers it.
+The pinned unit feeds nothing (its logits weights are zero), so the float model scores what it was
+trained to; but int8 quantizes the hidden activations per tensor over [0, 4000], a step of ~16, and
+the real units (0 to ~10) collapse onto a few levels. int16 activations (a step of ~0.12) keep them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-OUTLIER = -1.0e5
+OUTLIER = 4000.0
+HIDDEN = 32
 
 
 def save_sensitive_model(digits, folder: Path) -> Path:
@@ -19,18 +20,21 @@ def save_sensitive_model(digits, folder: Path) -> Path:
     import tf_keras as keras
 
     keras.utils.set_random_seed(0)
-    trained = keras.Sequential([keras.layers.Input((8, 8, 1), name="image"), keras.layers.Flatten(name="flat"),
-                                keras.layers.Dense(32, activation="relu", name="hidden"),
-                                keras.layers.Dense(10, name="logits10")])
+    trained = _classifier(keras, HIDDEN)
     trained.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     trained.fit(digits.x_train, digits.y_train, epochs=15, batch_size=64, verbose=0)
-    model = keras.Sequential([keras.layers.Input((8, 8, 1), name="image"), keras.layers.Flatten(name="flat"),
-                              keras.layers.Dense(32, activation="relu", name="hidden"),
-                              keras.layers.Dense(11, name="logits")])
-    model.get_layer("hidden").set_weights(trained.get_layer("hidden").get_weights())
-    kernel, bias = trained.get_layer("logits10").get_weights()
-    model.get_layer("logits").set_weights([np.concatenate([kernel, np.zeros((32, 1), np.float32)], axis=1),
+    model = _classifier(keras, HIDDEN + 1)
+    kernel, bias = trained.get_layer("hidden").get_weights()
+    model.get_layer("hidden").set_weights([np.concatenate([kernel, np.zeros((kernel.shape[0], 1), np.float32)], 1),
                                            np.append(bias, OUTLIER).astype(np.float32)])
+    kernel, bias = trained.get_layer("logits").get_weights()
+    model.get_layer("logits").set_weights([np.concatenate([kernel, np.zeros((1, 10), np.float32)]), bias])
     path = folder / "sensitive.keras"
     model.save(path)
     return path
+
+
+def _classifier(keras, hidden: int):
+    return keras.Sequential([keras.layers.Input((8, 8, 1), name="image"), keras.layers.Flatten(name="flat"),
+                             keras.layers.Dense(hidden, activation="relu", name="hidden"),
+                             keras.layers.Dense(10, name="logits")])
