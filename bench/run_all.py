@@ -8,7 +8,7 @@ process group and reported, and the others still run. Each writes its own bench/
 bench/summarize.py then draws bench/results/NAME.png from each and rewrites the README's
 Benchmarks section from whatever JSON exists.
 The default run is every benchmark but the slow fit_pareto: build_system, toolchain_distill,
-toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor and device_tools: 11.6
+toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor, device_tools and precision_ladder: 11.6
 minutes on 2 cores (2026-12-01) before device_tools, which took 2.5 more (2026-12-02), and latency_predictor,
 which takes seconds; at most 36 (the sum of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more).
 A script found in bench/ but not listed in BENCHMARKS runs too, with DEFAULT_LIMIT_MIN.
@@ -53,6 +53,8 @@ BENCHMARKS = {
     "fit_pareto": Benchmark(expected_min=20, limit_min=35, slow=True),
     # reads the committed tables, no TensorFlow: seconds (the minutes are rebuilding them: refit-latency)
     "latency_predictor": Benchmark(expected_min=0.1, limit_min=1),
+    # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
+    "precision_ladder": Benchmark(expected_min=1, limit_min=4),
 }
 
 
