@@ -36,7 +36,7 @@ class ConvertStage(Stage[Conversion]):
     seed: int
     versions: dict[str, str]
     # The ladder's selective fallback: keep this many ops float, chosen among the `candidates` worst
-    # by int8 error for the top-1 they recover on the validation split (0: none).
+    # by int8 error, greedily for the top-1 they recover on the validation split (0: none).
     keep_float: int = 0
     candidates: int = 0
     name = "convert"

@@ -77,10 +77,16 @@ def with_recovery(float_bytes: bytes, ranked: Sequence[OpError], calibration: np
 
 def most_recovering(float_bytes: bytes, calibration: np.ndarray, x: np.ndarray, y: np.ndarray,
                     k: int, candidates: int) -> list[KeptFloat]:
-    """The k ops whose float fallback recovers most top-1 on (x, y), among the `candidates` worst by error."""
-    ranked = rank_ops(float_bytes, calibration, calibration)[:candidates]
-    measured = with_recovery(float_bytes, ranked, calibration, x, y)
-    return [error.op for error in sorted(measured, key=lambda error: -error.recovered_accuracy)[:k]]
+    """Up to k ops to keep float, chosen greedily among the `candidates` worst by error: each time the
+    one whose fallback, beside those already kept, gives the best top-1 on (x, y). Greedy because an
+    op's consumer re-quantizes its output: one op alone can recover nothing that two together do."""
+    pool = [error.op for error in rank_ops(float_bytes, calibration, calibration)[:candidates]]
+    kept: list[KeptFloat] = []
+    for _ in range(min(k, len(pool))):
+        scored = [(top1(litert_quant.quantize(float_bytes, INT8_RECIPE, calibration, [*kept, op]), x, y), -rank, op)
+                  for rank, op in enumerate(pool) if op not in kept]
+        kept.append(max(scored, key=lambda entry: entry[:2])[2])  # ties: the worse-ranked op
+    return kept
 
 
 def top1(model_bytes: bytes, x: np.ndarray, y: np.ndarray) -> float:

@@ -137,7 +137,7 @@ class SearchConfig(StrictModel):
 
     max_trials: PositiveInt = 6  # rungs tried at most, the configured conversion first
     representative_samples: PositiveInt = 1000  # the better-calibrated int8 rung's calibration draw
-    keep_float: PositiveInt = 1  # ops the int8_mixed rung keeps float
+    keep_float: PositiveInt = 2  # ops the int8_mixed rung keeps float
     candidates: PositiveInt = 4  # worst ops by int8 error whose float fallback is measured
 
 
