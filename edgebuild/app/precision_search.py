@@ -63,21 +63,20 @@ def publish_searched(ctx: BuildContext, target: Target, upstream: Upstream, out_
     search = ctx.convert.search
     if search is None:
         return publish_target(ctx, target, upstream, out_root, device_run)
-    tried: list[tuple[RungPlan, Target, Upstream | None, Rung]] = []
+    tried: list[tuple[Target, Upstream | None, Rung]] = []
     for number, plan in enumerate(ladder(target, ctx.convert.representative_samples, search), 1):
-        rung_target, rung_upstream, row = _try_rung(ctx, number, plan, target, upstream, out_root, device_run)
-        tried.append((plan, rung_target, rung_upstream, row))
-        if row.passed:
+        tried.append(_try_rung(ctx, number, plan, target, upstream, device_run))
+        if tried[-1][2].passed:
             break
-    shipped = len(tried) if tried[-1][3].passed else None
+    shipped = len(tried) if tried[-1][2].passed else None
     rows = [row.model_copy(update={"shipped": index == shipped}) for index, (*_, row) in enumerate(tried, 1)]
-    plan, rung_target, rung_upstream, row = tried[(shipped or 1) - 1]
+    rung_target, rung_upstream, row = tried[(shipped or 1) - 1]
     record = {"rung": row.rung, "name": row.name, "kept_float": row.kept_float, "passed": row.passed}
     return publish_target(ctx, rung_target, rung_upstream, out_root, device_run,
                           precision_search=PrecisionSearch(rungs=rows, shipped=shipped), search_record=record)
 
 
-def _try_rung(ctx: BuildContext, number: int, plan: RungPlan, target: Target, upstream: Upstream, out_root: Path,
+def _try_rung(ctx: BuildContext, number: int, plan: RungPlan, target: Target, upstream: Upstream,
               device_run: DeviceRun | None) -> tuple[Target, Upstream | None, Rung]:
     rung_target = dataclasses.replace(target, precision=plan.precision,
                                       io_dtype=target.profile.io_dtype_for(plan.precision))
