@@ -8,10 +8,10 @@ process group and reported, and the others still run. Each writes its own bench/
 bench/summarize.py then draws bench/results/NAME.png from each and rewrites the README's
 Benchmarks section from whatever JSON exists.
 The default run is every benchmark but the slow fit_pareto: build_system, toolchain_distill,
-toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor, device_tools and fuzz:
-11.6 minutes on 2 cores (2026-12-01) before device_tools, which took 2.5 more (2026-12-02), fuzz, 1.7 more
-(2026-12-02), and latency_predictor, which takes seconds; at most 43 (the sum of the limits below) on a busy
-host; `--all` adds fit_pareto (about 20 more).
+toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor, device_tools, fuzz and
+precision_ladder: 11.6 minutes on 2 cores (2026-12-01) before device_tools, which took 2.5 more (2026-12-02), fuzz,
+1.7 more, precision_ladder, about 1 more (2026-12-02), and latency_predictor, which takes seconds; at most 47 (the sum
+of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more).
 A script found in bench/ but not listed in BENCHMARKS runs too, with DEFAULT_LIMIT_MIN.
 """
 
@@ -56,6 +56,8 @@ BENCHMARKS = {
     "latency_predictor": Benchmark(expected_min=0.1, limit_min=1),
     # 10,000 mutated models through the reader, 40 through `edgebuild verify`; 2026-12-02, beside other work
     "fuzz": Benchmark(expected_min=2, limit_min=6),
+    # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
+    "precision_ladder": Benchmark(expected_min=1, limit_min=4),
 }
 
 

@@ -233,6 +233,24 @@ def latency_predictor(doc: Doc) -> list[str]:
             f"Aim: median APE ≤ {aim['median_ape_pct_at_most']:g}% on the {aim['on']}: {yes(aim['reached'])}."]
 
 
+@formatter
+def precision_ladder(doc: Doc) -> list[str]:
+    floor = doc["floor"]
+    lines = [f"Every rung of `convert --search 6` on a CPU profile listing int8, int8_mixed, int16x8, float16 and "
+             f"float32 (top-1 on the digits test split in LiteRT, host p50):", ""]
+    for name, model in doc["models"].items():
+        rows = [[rung["rung"], rung["name"], rung["precision"], ", ".join(rung["kept_float"]) or "–",
+                 pct(rung["accuracy"]), rung["size_bytes"], rung["gzip_bytes"], f"{rung['host_latency_ms']:.4f}"]
+                for rung in model["rungs"]]
+        at_floor = model["at_floor"]
+        ships = f"rung {at_floor['shipped']} ({at_floor['precision']}) ships" if at_floor["passed"] else "no rung ships"
+        lines += [f"**{name}** (float {pct(model['float_accuracy'])}); at floor {floor['min_accuracy']:g} and drop "
+                  f"{floor['max_drop_from_float']:g}: {ships}.", "",
+                  *table(["rung", "tried", "precision", "kept float", "top-1", "bytes", "gzip", "host p50 ms"], rows),
+                  ""]
+    return lines[:-1]
+
+
 def line_fit(fit: Doc, y_unit: str, x_unit: str, per: float = 1) -> str:
     return (f"{per * fit['slope']:.3g} {y_unit} per {x_unit} + {fit['intercept']:,.0f} {y_unit} "
             f"(least squares over {fit['points']} points, R² {fit['r_squared']})")

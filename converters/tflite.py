@@ -10,12 +10,15 @@ no TFLite builtin at all (Erf, Atan, ...): the converter's structured errors nam
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from edgebuild.base.errors import GateFailed
 from edgebuild.config.precisions import PRECISIONS
+from edgebuild.converters import litert_quant
+from edgebuild.converters.litert_quant import KeptFloat
 
 
 def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.ndarray:
@@ -24,13 +27,18 @@ def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.nd
     return x_train[np.sort(order[: min(samples, len(x_train))])]
 
 
-def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.ndarray | None) -> bytes:
+def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.ndarray | None,
+            keep_float: Sequence[KeptFloat] = ()) -> bytes:
     """Convert an exported SavedModel as the precision's registry entry says; `io_dtype` applies to
-    integer I/O only (a float32 I/O dtype keeps the converter's float inputs and outputs)."""
+    integer I/O only (a float32 I/O dtype keeps the converter's float inputs and outputs).
+    `keep_float`: ops a litert-quantizer precision leaves float."""
     from edgebuild.base.tfenv import tensorflow
 
-    tf = tensorflow()
     spec = PRECISIONS.get(precision)
+    if spec.quantizer_recipe is not None:
+        return litert_quant.quantize(convert(saved_model, "float32", "float32", None), spec.quantizer_recipe,
+                                     calibration, keep_float)
+    tf = tensorflow()
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if spec.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

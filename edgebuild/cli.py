@@ -29,6 +29,7 @@ COMMANDS = {
     "recipes": "edgebuild.commands.catalog:recipes",
     "refit-latency": "edgebuild.commands.refit_latency:command",
     "report": "edgebuild.commands.report:command",
+    "sensitivity": "edgebuild.commands.sensitivity:command",
     "schema": "edgebuild.commands.schema:group",
 }
 

@@ -245,6 +245,27 @@ class Layer(Section):
     macs: int
 
 
+class Rung(Section):
+    """One rung of the precision ladder, converted, measured in the interpreter and gated."""
+
+    rung: int  # 1 is the configured conversion
+    name: str
+    precision: str
+    kept_float: list[str]  # output tensors of the ops kept float
+    accuracy: float | None  # top-1 on the test split in the interpreter
+    size_bytes: int | None
+    gzip_bytes: int | None
+    host_latency_ms: float | None  # p50 on this host
+    passed: bool
+    failed: list[str]  # the checks that failed, or why the rung did not convert
+    shipped: bool
+
+
+class PrecisionSearch(Section):
+    rungs: list[Rung]
+    shipped: int | None  # the rung published as the artifact passing, else None
+
+
 class Report(Section):
     schema_version: Literal[1] = SCHEMA_VERSION
     kind: Literal["build", "convert", "verify"]
@@ -269,6 +290,7 @@ class Report(Section):
     baseline: Baseline | None = None
     npu: Npu | None = None
     micro_runtime: MicroRuntimeRun | None = None
+    precision_search: PrecisionSearch | None = None
     normalization: dict[str, Any] | None = None
     versions: dict[str, str]
     inputs: dict[str, Any] | None = None

@@ -37,6 +37,8 @@ def to_markdown(typed: Report) -> str:
         lines += _npu_lines(report["npu"])
     if report.get("micro_runtime"):
         lines += _micro_lines(report["micro_runtime"])
+    if report.get("precision_search"):
+        lines += _search_lines(report["precision_search"])
     if report.get("stages"):
         lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
                   "|---|---|---|---|---|---|"]
@@ -109,6 +111,19 @@ def _micro_lines(micro: dict[str, Any]) -> list[str]:
             f"- tensor arena allocated: {micro['arena_bytes']} B (RecordingMicroAllocator)",
             f"- {micro['samples']} samples{top1}; top-1 differs from LiteRT's on {micro['top1_disagreements']}, "
             f"largest output difference {_cell(micro['max_abs_output_diff'])}"]
+
+
+def _search_lines(search: dict[str, Any]) -> list[str]:
+    shipped = f"rung {search['shipped']} ships" if search["shipped"] else "no rung passed: the configured one is published"
+    lines = ["", "## Precision search", "", f"{shipped}.", "",
+             "| rung | tried | precision | kept float | accuracy | size | gzip | host p50 ms | passed | failed |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for rung in search["rungs"]:
+        lines.append(f"| {rung['rung']}{' (shipped)' if rung['shipped'] else ''} | {rung['name']} | "
+                     f"{rung['precision']} | {', '.join(rung['kept_float']) or '-'} | {_cell(rung['accuracy'])} | "
+                     f"{_cell(rung['size_bytes'])} | {_cell(rung['gzip_bytes'])} | {_cell(rung['host_latency_ms'])} | "
+                     f"{'yes' if rung['passed'] else 'no'} | {'; '.join(rung['failed']) or '-'} |")
+    return lines
 
 
 def _baseline_lines(baseline: dict[str, Any]) -> list[str]:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from edgebuild.app.fit import FitResult, FitStage
 from edgebuild.app.pipeline import walk
-from edgebuild.app.publish import ProfileResult, check_writable_folders, publish_target
+from edgebuild.app.precision_search import publish_searched
+from edgebuild.app.publish import ProfileResult, check_writable_folders
 from edgebuild.base.cache import StageCache, default_cache_root, file_sha256
 from edgebuild.base.events import Events
 from edgebuild.base.stage import run_cached
@@ -45,7 +46,7 @@ def build(recipe_ref: str, profile_refs: Sequence[str], out_root: Path, *, seed:
     ctx = ctx.with_cache(StageCache(distribute.worker_scratch(ctx.cache.root)), tf_strategy)
     check_writable_folders(out_root, ctx.cache.root)
     walked = walk(ctx)
-    return [publish_target(ctx, target, walked.runs[target.name], out_root, device_run) for target in ctx.targets]
+    return [publish_searched(ctx, target, walked.runs[target.name], out_root, device_run) for target in ctx.targets]
 
 
 def fit_recipe(recipe_ref: str, profile_ref: str, *, cache_root: Path | None = None) -> tuple[FitResult, Path]:

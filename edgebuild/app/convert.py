@@ -14,6 +14,7 @@ import functools
 from pathlib import Path
 
 from edgebuild.app.pipeline import walk
+from edgebuild.app.precision_search import publish_searched
 from edgebuild.app.publish import ProfileResult, check_writable_folders, publish_target
 from edgebuild.base import tfenv
 from edgebuild.base.cache import StageCache, default_cache_root
@@ -21,8 +22,8 @@ from edgebuild.base.errors import BadInput
 from edgebuild.base.events import Events
 from edgebuild.config.recipe import ConvertConfig, DataConfig, VerifyConfig
 from edgebuild.config.targets import target_for_precision
-from edgebuild.toolchain.context import BuildContext, ModelFile
 from edgebuild.converters.torch_convert import check_torch_target
+from edgebuild.toolchain.context import BuildContext, ModelFile
 from edgebuild.toolchain.data import native_image_size
 from edgebuild.toolchain.model_files import OUTPUT_NAME, image_classifier_shape, load_inference_model, model_sha256
 from edgebuild.toolchain.torch_models import (check_source, exported_input_size, is_torch_source,
@@ -60,7 +61,7 @@ def convert_keras_file(model_path: Path, profile_ref: str, data_source: str, out
                        events=events, seed=seed, base_dir=Path.cwd(),
                        inputs={"model_sha256": model_sha256(model_path), "seed": seed}, data_flag="--data",
                        model_file=ModelFile(model_path, load))
-    return publish_target(ctx, target, walk(ctx).runs[target.name], out_root)
+    return publish_searched(ctx, target, walk(ctx).runs[target.name], out_root)
 
 
 def convert_torch_model(model_ref: str, profile_ref: str, data_source: str, out_root: Path, *,

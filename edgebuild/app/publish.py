@@ -35,7 +35,7 @@ from edgebuild.verify.gate import AccuracyLimits, Verification, npu_section, ver
 from edgebuild.verify.latency_prediction import superseded_by_device
 from edgebuild.verify.micro_runtime import micro_section
 from edgebuild.verify.measure import MEASURED_OF
-from edgebuild.verify.report import Accuracy, Fit, Measurement, Report, StageRow
+from edgebuild.verify.report import Accuracy, Fit, Measurement, PrecisionSearch, Report, StageRow
 from edgebuild.verify.report_html import to_html
 from edgebuild.verify.report_md import to_markdown
 
@@ -70,14 +70,17 @@ def check_writable_folders(out_root: Path, cache_root: Path) -> None:
 
 
 def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_root: Path,
-                   device_run: DeviceRun | None = None) -> ProfileResult:
-    """Verify the target's converted model with its metadata and publish OUT/<name>/<profile>/."""
+                   device_run: DeviceRun | None = None, *, precision_search: PrecisionSearch | None = None,
+                   search_record: dict[str, Any] | None = None) -> ProfileResult:
+    """Verify the target's converted model with its metadata and publish OUT/<name>/<profile>/;
+    a precision search's rungs go in the report, the shipped rung's record in the metadata."""
     out_dir = out_root / ctx.name / target.name
     dataset = upstream.output("data")
     inputs = {**ctx.inputs, "data_sha256": dataset.sha256, "profile_sha256": file_sha256(target.profile_path)}
     artifact = with_metadata(upstream.output("convert").model_bytes, dataset.class_names, dataset.input_shape,
                              dataset.normalization.as_dict(),
-                             provenance(ctx.source_kind, ctx.name, target, ctx.seed, inputs, ctx.versions))
+                             {**provenance(ctx.source_kind, ctx.name, target, ctx.seed, inputs, ctx.versions),
+                              **({"precision_search": search_record} if search_record else {})})
     events = ctx.events.tagged(profile=target.name)
     with _staging_beside(out_dir) as staging, writing(out_dir):
         staged = staging / ARTIFACT
@@ -110,7 +113,7 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
             predicted_latency=verification.predicted_latency,
             npu=npu_section(verification.compiled, out_dir / COMPILED) if verification.compiled else None,
             micro_runtime=micro_section(verification.micro) if verification.micro else None,
-            normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
+            precision_search=precision_search, normalization=dataset.normalization.as_dict(), versions=ctx.versions, inputs=inputs)
         events.emit("stage_finished", stage="verify", seconds=seconds, passed=report.passed,
                     measurement_reused=measurement.cached)
         if verification.compiled:

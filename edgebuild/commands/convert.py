@@ -10,7 +10,7 @@ import click
 from edgebuild.commands.native_log import native_stderr_captured
 from edgebuild.commands.progress import output_options, print_results, progress_events
 from edgebuild.config.precisions import PRECISIONS
-from edgebuild.config.recipe import ConvertConfig, VerifyConfig
+from edgebuild.config.recipe import ConvertConfig, SearchConfig, VerifyConfig
 
 _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
 
@@ -33,14 +33,17 @@ _DEFAULT_SETTINGS, _DEFAULT_LIMITS = ConvertConfig(), VerifyConfig()
               help="Top-1 on --data's test split below this fails the accuracy_top1 check.")
 @click.option("--max-drop-from-float", type=click.FloatRange(0, 1), default=_DEFAULT_LIMITS.max_drop_from_float,
               show_default=True, help="Top-1 the artifact may lose against the Keras model.")
+@click.option("--search", "search_trials", type=click.IntRange(min=1), default=None,
+              help="When the conversion fails the gate, climb the precision ladder the profile allows, trying at "
+                   "most this many rungs (the conversion itself first); the first passing rung ships.")
 @click.option("--trust-unsafe-format", is_flag=True,
               help="Also load .h5 and SavedModel files and package.module:factory references, which run code when loaded.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None, envvar="EDGEBUILD_CACHE",
               help="Stage cache (default: the user cache folder).")
 @output_options
 def command(model: str, profile: str, data_source: str, precision: str | None, out_dir: Path, seed: int,
-            representative_samples: int, min_accuracy: float, max_drop_from_float: float, trust_unsafe_format: bool,
-            cache_dir: Path | None, quiet: bool, as_json: bool, verbose: bool) -> None:
+            representative_samples: int, min_accuracy: float, max_drop_from_float: float, search_trials: int | None,
+            trust_unsafe_format: bool, cache_dir: Path | None, quiet: bool, as_json: bool, verbose: bool) -> None:
     """Convert and verify MODEL for --profile; the same report as `build`.
 
     MODEL: a .keras file you trained, or a PyTorch model (needs `pip install 'edgebuild[torch]'`):
@@ -54,7 +57,9 @@ def command(model: str, profile: str, data_source: str, precision: str | None, o
     with native_stderr_captured(verbose), progress_events(quiet, as_json) as events:
         result = convert_model(model, profile, data_source, out_dir, precision=precision, seed=seed,
                                trust_unsafe_format=trust_unsafe_format,
-                               settings=ConvertConfig(representative_samples=representative_samples),
+                               settings=ConvertConfig(representative_samples=representative_samples,
+                                                      search=SearchConfig(max_trials=search_trials)
+                                                      if search_trials else None),
                                limits=VerifyConfig(min_accuracy=min_accuracy, max_drop_from_float=max_drop_from_float),
                                cache_root=cache_dir, events=events)
     if as_json:

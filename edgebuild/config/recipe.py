@@ -200,11 +200,22 @@ class QatConfig(StrictModel):
     """Test top-1 QAT may lose before the build fails."""
 
 
+class SearchConfig(StrictModel):
+    """The precision ladder (app/precision_search.py): tried in order when the configured conversion fails."""
+
+    max_trials: PositiveInt = 6  # rungs tried at most, the configured conversion first
+    representative_samples: PositiveInt = 1000  # the better-calibrated int8 rung's calibration draw
+    keep_float: PositiveInt = 2  # ops the int8_mixed rung keeps float
+    candidates: PositiveInt = 4  # worst ops by int8 error whose float fallback is measured
+
+
 class ConvertConfig(StrictModel):
     precisions: tuple[Precision, ...] = Field(default=("int8",), min_length=1)
     """Precisions this recipe may convert to; each profile takes the first it runs."""
     representative_samples: PositiveInt = 200
     """Training images the int8 calibration sees."""
+    search: SearchConfig | None = None
+    """The precision ladder, climbed when the configured conversion misses the accuracy floor or a budget."""
 
 
 class VerifyConfig(StrictModel):

@@ -13,7 +13,8 @@ from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.precision import detect_precision
 
 VARIANTS = [("int8", "int8"), ("int8", "uint8"), ("int8", "float32"), ("float16", "float32"),
-            ("dynamic_range", "float32"), ("float32", "float32")]
+            ("dynamic_range", "float32"), ("int16x8", "float32"), ("weight_only_int4", "float32"),
+            ("float32", "float32")]
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +74,22 @@ def test_float16_artifact_is_half_the_float32_artifact(converted):
     assert ratio == pytest.approx(0.5, abs=0.05)
 
 
-@pytest.mark.parametrize("precision, io_dtype", [("dynamic_range", "float32"), ("int8", "uint8")])
+@pytest.mark.parametrize("precision, io_dtype", [("dynamic_range", "float32"), ("int8", "uint8"),
+                                              ("int16x8", "float32")])
 def test_quantized_variant_keeps_float_accuracy(converted, digits, tmp_path, precision, io_dtype):
     float_top1 = _interpreter_accuracy(converted["float32", "float32"], digits, tmp_path)
     top1 = _interpreter_accuracy(converted[precision, io_dtype], digits, tmp_path)
 
     assert float_top1 > 0.9  # a model worth quantizing, or the comparison says nothing
     assert abs(top1 - float_top1) <= 0.015
+
+
+def test_int4_weights_shrink_the_file_and_stay_close(converted, digits, tmp_path):
+    float32 = converted["float32", "float32"]
+    int4 = converted["weight_only_int4", "float32"]
+
+    assert len(int4) < 0.2 * len(float32)  # 4-bit weights: an eighth of float32's, plus tables
+    assert _interpreter_accuracy(int4, digits, tmp_path) >= _interpreter_accuracy(float32, digits, tmp_path) - 0.05
 
 
 def test_representative_draw_depends_only_on_the_seed(digits):
