@@ -16,8 +16,10 @@ from edgebuild.commands.native_log import native_stderr_captured
                    "training split, top-1 is measured on its test split.")
 @click.option("--top", type=click.IntRange(min=0), default=3, show_default=True,
               help="How many of the worst ops to re-quantize with that op alone kept float.")
-@click.option("--representative-samples", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--representative-samples", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Training images the int8 calibration sees.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the calibration draw and the split.")
 def command(model: Path, data_source: str, top: int, representative_samples: int, seed: int) -> None:
     """Per-op int8 error of MODEL (.keras, or a float .tflite) against its float version.
 

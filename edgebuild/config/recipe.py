@@ -203,10 +203,14 @@ class QatConfig(StrictModel):
 class SearchConfig(StrictModel):
     """The precision ladder (app/precision_search.py): tried in order when the configured conversion fails."""
 
-    max_trials: PositiveInt = 6  # rungs tried at most, the configured conversion first
-    representative_samples: PositiveInt = 1000  # the better-calibrated int8 rung's calibration draw
-    keep_float: PositiveInt = 2  # ops the int8_mixed rung keeps float
-    candidates: PositiveInt = 4  # worst ops by int8 error whose float fallback is measured
+    max_trials: PositiveInt = 6
+    """Rungs tried at most, the configured conversion first."""
+    representative_samples: PositiveInt = 1000
+    """The better-calibrated int8 rung's calibration draw."""
+    keep_float: PositiveInt = 2
+    """Ops the int8_mixed rung keeps float."""
+    candidates: PositiveInt = 4
+    """Worst ops by int8 error whose float fallback is measured."""
 
 
 class ConvertConfig(StrictModel):
