@@ -51,6 +51,7 @@ def test_my_own_model_is_pruned_qat_trained_and_converted_to_full_integer(tmp_pa
     assert report["passed"] is True
 
 
+@pytest.mark.slow
 def test_a_keras3_model_cannot_be_pruned_and_converts_post_training(tmp_path):
     import keras
 

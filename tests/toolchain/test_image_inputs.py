@@ -19,6 +19,7 @@ def _fit(image: np.ndarray, size, resize: str, channels=None) -> np.ndarray:
     return fit_images(image[None], InputShape(size, resize, channels), "test image")[0]
 
 
+@pytest.mark.slow
 def test_a_folder_of_mixed_size_rgb_jpeg_and_png_images_builds(tmp_path):
     folder = write_mixed_folder(tmp_path / "photos")
     suffixes = {file.suffix for file in folder.rglob("*.*")}
