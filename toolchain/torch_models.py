@@ -156,7 +156,7 @@ def _call_factory(ref: str):
 def _eval_mode(module):
     try:
         return module.eval()
-    except NotImplementedError:  # an exported program's module() refuses eval(); it is traced in eval already
+    except NotImplementedError:  # torch refuses eval() on an ExportedProgram's module: its mode was fixed at export
         return module
 
 

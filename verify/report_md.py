@@ -25,20 +25,9 @@ def to_markdown(typed: Report) -> str:
     if report.get("accuracy"):
         lines += ["", "## Accuracy (top-1)", ""] + [f"- {k}: {_cell(v)}" for k, v in report["accuracy"].items()
                                                     if v is not None]
-    if report.get("predicted_latency"):
-        lines += _prediction_lines(report["predicted_latency"])
-    if report.get("latency_ms"):
-        lines += _latency_lines(report["latency_ms"])
-    if report.get("memory"):
-        lines += _memory_lines(report["memory"])
-    if report.get("baseline"):
-        lines += _baseline_lines(report["baseline"])
-    if report.get("npu"):
-        lines += _npu_lines(report["npu"])
-    if report.get("micro_runtime"):
-        lines += _micro_lines(report["micro_runtime"])
-    if report.get("precision_search"):
-        lines += _search_lines(report["precision_search"])
+    for section, render in _SECTIONS:  # each optional section, in this order, when the report has it
+        if report.get(section):
+            lines += render(report[section])
     if report.get("stages"):
         lines += ["", "## Stages", "", "| stage | seconds | accuracy | parameters | sparsity | cached |",
                   "|---|---|---|---|---|---|"]
@@ -143,3 +132,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "none"
     return "" if value is None else str(value)
+
+
+_SECTIONS = (("predicted_latency", _prediction_lines), ("latency_ms", _latency_lines), ("memory", _memory_lines),
+             ("baseline", _baseline_lines), ("npu", _npu_lines), ("micro_runtime", _micro_lines),
+             ("precision_search", _search_lines))
