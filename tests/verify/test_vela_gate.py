@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +19,10 @@ from verify_cli import checks_by_name, report_of, verify
 def _vela_cli(model: Path, profile_name: str, out: Path) -> tuple[str, dict[str, str]]:
     """What `vela` itself prints and writes in its summary CSV for this file and the profile's config."""
     npu = load_profile(profile_name)[0].npu
-    vela = Path(sys.executable).parent / "vela"
-    printed = subprocess.run([str(vela), str(model), "--output-dir", str(out), "--config", str(npu.config_file),
+    # Beside this interpreter, or on PATH (a venv over the system site-packages has its scripts there).
+    vela = shutil.which("vela", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert vela, "the vela command of ethos-u-vela is not installed"
+    printed = subprocess.run([vela, str(model), "--output-dir", str(out), "--config", str(npu.config_file),
                               "--accelerator-config", npu.accelerator_config, "--system-config", npu.system_config,
                               "--memory-mode", npu.memory_mode], capture_output=True, text=True, check=True).stdout
     with open(out / f"{model.stem}_summary_{npu.system_config}.csv") as summary:
