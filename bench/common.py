@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,3 +38,17 @@ def save(name: str, results: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str],
+          allowed_exit_codes: tuple[int, ...] = (0,)) -> tuple[subprocess.CompletedProcess, dict]:
+    """Runs argv as a child process, timed from outside, with the 1-minute load average before and
+    after (the host may be shared). Another exit code than `allowed_exit_codes` ends the benchmark."""
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    finished = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    timing = {"wall_seconds": round(time.perf_counter() - started, 2), "exit_code": finished.returncode,
+              "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}}
+    if finished.returncode not in allowed_exit_codes:
+        raise SystemExit(f"{' '.join(argv)} failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
+    return finished, timing

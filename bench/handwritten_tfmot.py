@@ -72,9 +72,10 @@ def make_student():
 class Distiller(keras.Model):
     """The Keras "Knowledge Distillation" guide's Distiller, trimmed."""
 
-    def __init__(self, student, teacher):
+    def __init__(self, student, teacher, temperature=TEMPERATURE, alpha=ALPHA):
         super().__init__()
         self.student, self.teacher = student, teacher
+        self.temperature, self.alpha = temperature, alpha
         self.hard_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         self.soft_loss = keras.losses.KLDivergence()
 
@@ -84,9 +85,9 @@ class Distiller(keras.Model):
         with tf.GradientTape() as tape:
             student_logits = self.student(x, training=True)
             hard = self.hard_loss(y, student_logits)
-            soft = self.soft_loss(tf.nn.softmax(teacher_logits / TEMPERATURE),
-                                  tf.nn.softmax(student_logits / TEMPERATURE)) * TEMPERATURE**2
-            loss = ALPHA * hard + (1 - ALPHA) * soft
+            soft = self.soft_loss(tf.nn.softmax(teacher_logits / self.temperature),
+                                  tf.nn.softmax(student_logits / self.temperature)) * self.temperature**2
+            loss = self.alpha * hard + (1 - self.alpha) * soft
         grads = tape.gradient(loss, self.student.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.student.trainable_variables))
         return {"loss": loss}
@@ -115,9 +116,9 @@ def quantize_aware(model, x, y, epochs=4):
     return compile_and_fit(qat, x, y, epochs, 3e-4)
 
 
-def convert_int8(model, x_train):
+def convert_int8(model, x_train, samples=200):
     def representative_dataset():
-        for i in range(200):
+        for i in range(samples):
             yield [x_train[i:i + 1]]
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)

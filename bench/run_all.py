@@ -7,11 +7,11 @@ benchmarks time things) with its own time limit; a script that overruns is stopp
 process group and reported, and the others still run. Each writes its own bench/results/NAME.json;
 bench/summarize.py then draws bench/results/NAME.png from each and rewrites the README's
 Benchmarks section from whatever JSON exists.
-The default run is every benchmark but the slow fit_pareto: build_system, toolchain_distill,
+The default run is every benchmark but the slow fit_pareto and fashion: build_system, toolchain_distill,
 toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor, device_tools, fuzz and
 precision_ladder: 11.6 minutes on 2 cores (2026-12-01) before device_tools, which took 2.5 more (2026-12-02), fuzz,
 1.7 more, precision_ladder, about 1 more (2026-12-02), and latency_predictor, which takes seconds; at most 47 (the sum
-of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more).
+of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more) and fashion (about 80 more).
 A script found in bench/ but not listed in BENCHMARKS runs too, with DEFAULT_LIMIT_MIN.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Helpers and scripts that are not benchmarks of their own (vs_handwritten runs handwritten_tfmot).
 NOT_BENCHMARKS = {"common.py", "run_all.py", "summarize.py", "plots.py", "handwritten_tfmot.py", "toolchain_recipe.py",
-                  "recipe_builds.py", "tflite_runtime_venv.py"}
+                  "recipe_builds.py", "tflite_runtime_venv.py", "handwritten_fashion.py"}
 DEFAULT_LIMIT_MIN = 15.0
 
 
@@ -58,6 +58,9 @@ BENCHMARKS = {
     "fuzz": Benchmark(expected_min=2, limit_min=6),
     # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
     "precision_ladder": Benchmark(expected_min=1, limit_min=4),
+    # Fashion-MNIST at full scale: the hand-written script and `edgebuild build fashion` back to back (~55 min),
+    # then PQAT vs QAT and 3 seeds of distillation vs scratch; its own limit of 120 minutes
+    "fashion": Benchmark(expected_min=80, limit_min=120, slow=True),
 }
 
 
@@ -95,7 +98,7 @@ def run(name: str, limit_s: float) -> tuple[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--all", action="store_true", help="also run the slow benchmark fit_pareto")
+    parser.add_argument("--all", action="store_true", help="also run the slow benchmarks fit_pareto and fashion")
     parser.add_argument("--only", nargs="+", default=[], metavar="NAME", help="run just these")
     parser.add_argument("--skip", nargs="+", default=[], metavar="NAME", help="do not run these")
     parser.add_argument("--limit-scale", type=float, default=1.0, help="multiply every time limit by this")

@@ -67,6 +67,53 @@ def vs_handwritten(doc: Doc) -> list[str]:
             *stage_line(edgebuild.get("stage_seconds", {}))]
 
 
+
+@formatter
+def fashion(doc: Doc) -> list[str]:
+    lines = []
+    if "compare" in doc:
+        lines += _fashion_compare(doc["compare"])
+    if "pqat" in doc:
+        int8 = doc["pqat"]["int8"]
+        rows = [[name, pct(r["accuracy"]), pct(r["weight_zeros"]), r["size_bytes"], r["gzip_bytes"]]
+                for name, r in int8.items()]
+        lines += ["", "Full-int8 from the build's pruned student (50% zeros), measured in LiteRT:", "",
+                  *table(["variant", "top-1 test", "weight zeros", "bytes", "gzip bytes"], rows), "",
+                  f"PQAT's gzip is {100 * doc['pqat']['pqat_gzip_saving_vs_plain_qat']:.1f}% smaller than plain QAT's."]
+    if "seeds" in doc:
+        seeds, summary = doc["seeds"], doc["seeds"]["summary"]
+        rows = [[kind, f"{100 * summary[kind]['mean']:.2f}% ± {100 * summary[kind]['std']:.2f}"]
+                for kind in ("teacher", "none", "response")]
+        lines += ["", (f"Distillation vs scratch, float top-1 on the 10,000 test images, seeds {seeds['seeds']}, "
+                       f"shortened runs (epochs {seeds['epochs']}):"), "",
+                  *table(["training", "top-1"], rows), "",
+                  f"Distilled minus from scratch: response {_gain(summary, 'response')}."]
+    return lines
+
+
+def _fashion_compare(compare: Doc) -> list[str]:
+    rows = compare["rows"]
+    script, edgebuild, ratios, meets = rows["script"], rows["edgebuild"], compare["ratios"], compare["meets"]
+    table_rows = [["hand-written TF-MOT script", pct(script["artifact_test_accuracy"]), script["size_bytes"],
+                   script["gzip_bytes"], f"{script['outside']['wall_seconds']:.0f}"],
+                  ["`edgebuild build fashion` (empty cache)", pct(edgebuild["artifact_test"]), edgebuild["size_bytes"],
+                   edgebuild["gzip_bytes"], f"{edgebuild['wall_seconds']:.0f}"],
+                  ["edgebuild vs script", f"{ratios['top1_edgebuild_minus_script_points']:+.2f} points",
+                   f"{ratios['size_edgebuild_over_script']:.3f}x", f"{ratios['gzip_edgebuild_over_script']:.3f}x",
+                   f"{ratios['wall_edgebuild_over_script']:.2f}x"]]
+    npu_name, npu = next((name, row) for name, row in rows.items() if name.endswith("_same_cache"))
+    return [("Fashion-MNIST (60,000 training, 10,000 test images, 28x28): edgebuild against the TF-MOT script a "
+             "competent user would write for the same job, both full-int8 (top-1 on the 10,000 test images in LiteRT; "
+             "wall time from outside the process):"), "",
+            *table(["", "int8 top-1", "bytes", "gzip bytes", "wall s"], table_rows), "",
+            "Targets: " + ", ".join(f"{name.replace('_', ' ')} {yes(met)}" for name, met in meets.items()) + ".",
+            *stage_line({stage["name"]: stage["seconds"] for stage in edgebuild["stages"]}),
+            "", "The script's phases, seconds: " + ", ".join(f"{name} {sec:.0f}" for name, sec in script["phase_seconds"].items()) + ".",
+            "", (f"The same recipe for {npu_name.removesuffix('_same_cache').replace('_', '-')} from that cache: "
+                 f"{npu['wall_seconds']:.0f} s, int8 top-1 {pct(npu['artifact_test'])}, report "
+                 f"{'passed' if npu['report_passed'] else 'failed: ' + ', '.join(npu['failed_checks'])}.")]
+
+
 def stage_line(stage_seconds: dict[str, float]) -> list[str]:
     if not stage_seconds:
         return []

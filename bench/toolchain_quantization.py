@@ -76,19 +76,19 @@ def _seed_run(ctx, scratch: Path) -> dict:
                                           "accuracy_all_data": model.metrics["accuracy_all_data"]}
                                    for name, model in float_models.items()}}
     variants = {
-        "ptq": lambda: _copy(ctx, dataset, pruned),
-        "pqat": lambda: _qat(ctx, dataset, pruned, pruned=True, clustered=False),
-        "qat_plain": lambda: _qat(ctx, dataset, pruned, pruned=False, clustered=False),
-        "cluster_ptq": lambda: _copy(ctx, dataset, clustered),
-        "pcqat": lambda: _qat(ctx, dataset, clustered, pruned=True, clustered=True),
-        "cluster_qat_plain": lambda: _qat(ctx, dataset, clustered, pruned=False, clustered=False),
+        "ptq": lambda: copy_of(ctx, dataset, pruned),
+        "pqat": lambda: qat_variant(ctx, dataset, pruned, pruned=True, clustered=False),
+        "qat_plain": lambda: qat_variant(ctx, dataset, pruned, pruned=False, clustered=False),
+        "cluster_ptq": lambda: copy_of(ctx, dataset, clustered),
+        "pcqat": lambda: qat_variant(ctx, dataset, clustered, pruned=True, clustered=True),
+        "cluster_qat_plain": lambda: qat_variant(ctx, dataset, clustered, pruned=False, clustered=False),
     }
-    run["int8"] = {name: _measure(make(), dataset, ctx.recipe, seed, scratch / f"{seed}-{name}")
+    run["int8"] = {name: measure_int8(make(), dataset, ctx.recipe, seed, scratch / f"{seed}-{name}")
                    for name, make in variants.items()}
     return run
 
 
-def _copy(ctx, dataset, model):
+def copy_of(ctx, dataset, model):
     from edgebuild.toolchain.distill import new_student
     from edgebuild.toolchain.training_stage import standalone_job
 
@@ -97,12 +97,12 @@ def _copy(ctx, dataset, model):
     return copy
 
 
-def _qat(ctx, dataset, source, *, pruned: bool, clustered: bool):
+def qat_variant(ctx, dataset, source, *, pruned: bool, clustered: bool):
     from edgebuild.toolchain.qat import quantization_aware
     from edgebuild.toolchain.training import fit, sparse_categorical_loss
     from edgebuild.toolchain.training_stage import standalone_job
 
-    copy = _copy(ctx, dataset, source)
+    copy = copy_of(ctx, dataset, source)
     tfenv.tensorflow(ctx.seed)
     model = quantization_aware(copy, pruned=pruned, clustered=clustered)
     fit(model, dataset.x_train, dataset.y_train, ctx.recipe.qat.training, sparse_categorical_loss(),
@@ -110,7 +110,7 @@ def _qat(ctx, dataset, source, *, pruned: bool, clustered: bool):
     return model
 
 
-def _measure(model, dataset, recipe, seed: int, folder: Path) -> dict:
+def measure_int8(model, dataset, recipe, seed: int, folder: Path) -> dict:
     from edgebuild.converters.export import export_saved_model
     from edgebuild.converters.flatbuffer import read_model
     from edgebuild.converters.tflite import convert, representative_images

@@ -17,28 +17,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import save
+from common import save, timed
 
 HERE = Path(__file__).resolve().parent
 RECIPE, PROFILE = "digits", "android-flagship"
 MAX_GZIP_RATIO, MAX_TIME_RATIO = 1.5, 1.5
-
-
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
-    load_before = os.getloadavg()[0]
-    started = time.perf_counter()
-    finished = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    timing = {"wall_seconds": round(time.perf_counter() - started, 2),
-              "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}}
-    if finished.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
-    return finished, timing
 
 
 def run_script(workdir: Path) -> dict:

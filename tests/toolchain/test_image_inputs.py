@@ -108,3 +108,17 @@ def test_fashion_mnist_without_the_package_names_what_to_install(tmp_path, monke
     with pytest.raises(BadInput, match="data.source: fashion_mnist needs Debian's dataset-fashion-mnist package .*"
                                        "apt-get install dataset-fashion-mnist"):
         sources.open_source("fashion_mnist")
+
+
+@needs_fashion
+@pytest.mark.parametrize("profile", ["android-flagship", "alif-ensemble-e7", "cortex-m7"])
+def test_the_bundled_fashion_recipe_fits_a_phone_an_npu_and_a_microcontroller(tmp_path, profile):
+    """`fit` compiles the untrained student for the profile (Vela on the NPU, TFLite Micro on the
+    microcontroller): the recipe's one student must fit all three before anyone trains it for 25 minutes."""
+    result = run_edgebuild("fit", "fashion", "--profile", profile, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    fitted = json.loads(result.stdout)
+    (candidate,) = fitted["candidates"]
+    assert fitted["fits"] and fitted["precision"] == "int8" and fitted["io_dtype"] == "int8"
+    assert candidate["config"]["architecture"] == "efficientnet_lite"
+    assert candidate["predicted"]["size_bytes"] <= 256 * 1024
