@@ -71,7 +71,9 @@ def publish_searched(ctx: BuildContext, target: Target, upstream: Upstream, out_
     shipped = len(tried) if tried[-1][2].passed else None
     rows = [row.model_copy(update={"shipped": index == shipped}) for index, (*_, row) in enumerate(tried, 1)]
     rung_target, rung_upstream, row = tried[(shipped or 1) - 1]
-    record = {"rung": row.rung, "name": row.name, "kept_float": row.kept_float, "passed": row.passed}
+    # Only a rung above the first is recorded in the metadata: rung 1 (shipped, or published failing)
+    # is the build without a search, and its artifact keeps that build's bytes.
+    record = {"rung": row.rung, "name": row.name, "kept_float": row.kept_float} if row.rung > 1 else None
     return publish_target(ctx, rung_target, rung_upstream, out_root, device_run,
                           precision_search=PrecisionSearch(rungs=rows, shipped=shipped), search_record=record)
 
