@@ -205,10 +205,10 @@ class QatConfig(StrictModel):
 class SearchConfig(StrictModel):
     """The precision ladder (app/precision_search.py): tried in order when the configured conversion fails."""
 
-    max_trials: PositiveInt = 6
+    max_trials: PositiveInt = 7
     """Rungs tried at most, the configured conversion first."""
     representative_samples: PositiveInt = 1000
-    """The better-calibrated int8 rung's calibration draw."""
+    """The better-calibrated int8 rungs' calibration draw (more samples; then also OCTAV-clipped weights)."""
     keep_float: PositiveInt = 2
     """Ops the int8_mixed rung keeps float."""
     candidates: PositiveInt = 4
