@@ -5,8 +5,8 @@
 Models: `sensitive`, a digits MLP with one hidden unit pinned at 4,000 (the test suite's int8-sensitive
 model: int8 quantizes the hidden activations per tensor and the real units collapse), and `cnn16`, a
 small Conv2D classifier trained on sklearn digits at 16x16. Each is converted with `edgebuild convert
---search 6` for a CPU profile listing int8, int8_mixed, int16x8, float16 and float32, twice: with an
-unreachable floor (`--min-accuracy 1.0 --max-drop-from-float 0`, so no rung passes and every rung is
+--search 7` (every rung this profile allows) for a CPU profile listing int8, int8_mixed, int16x8,
+float16 and float32, twice: with an unreachable floor (`--min-accuracy 1.0 --max-drop-from-float 0`, so no rung passes and every rung is
 reported) and with the floor 0.8 / drop 0.02 (the rung that ships). The second run reuses the first's
 cached rungs.
 
@@ -33,6 +33,7 @@ precisions: [int8, int8_mixed, int16x8, float16, float32]
 io_dtypes: [float32]
 """
 FLOOR, DROP = 0.8, 0.02
+SEARCH_TRIALS = 7
 
 
 def main() -> None:
@@ -41,8 +42,8 @@ def main() -> None:
         (root / "profile.yaml").write_text(PROFILE)
         models = {"sensitive": _sensitive(root), "cnn16": _cnn16(root)}
         results = {name: _ladder(root, path) for name, path in models.items()}
-    save("precision_ladder", {"profile": PROFILE, "floor": {"min_accuracy": FLOOR, "max_drop_from_float": DROP},
-                              "models": results})
+    save("precision_ladder", {"profile": PROFILE, "search_trials": SEARCH_TRIALS,
+                              "floor": {"min_accuracy": FLOOR, "max_drop_from_float": DROP}, "models": results})
 
 
 def _ladder(root: Path, model: Path) -> dict:
@@ -55,7 +56,7 @@ def _ladder(root: Path, model: Path) -> dict:
 
 def _convert(root: Path, model: Path, out: str, *flags: str) -> dict:
     command = [sys.executable, "-m", "edgebuild", "convert", str(model), "--profile", "profile.yaml", "--data",
-               "sklearn:digits", "--search", "6", "--out", out, "--cache-dir", "cache", "-q", *flags]
+               "sklearn:digits", "--search", str(SEARCH_TRIALS), "--out", out, "--cache-dir", "cache", "-q", *flags]
     finished = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=900)
     report = root / out / model.stem / "ladder-cpu" / "report.json"
     if not report.exists():

@@ -283,7 +283,7 @@ def latency_predictor(doc: Doc) -> list[str]:
 @formatter
 def precision_ladder(doc: Doc) -> list[str]:
     floor = doc["floor"]
-    lines = [f"Every rung of `convert --search 6` on a CPU profile listing int8, int8_mixed, int16x8, float16 and "
+    lines = [f"Every rung of `convert --search {doc['search_trials']}` on a CPU profile listing int8, int8_mixed, int16x8, float16 and "
              f"float32 (top-1 on the digits test split in LiteRT, host p50):", ""]
     for name, model in doc["models"].items():
         rows = [[rung["rung"], rung["name"], rung["precision"], ", ".join(rung["kept_float"]) or "–",

@@ -39,6 +39,8 @@ class ConvertStage(Stage[Conversion]):
     # by int8 error, greedily for the top-1 they recover on the validation split (0: none).
     keep_float: int = 0
     candidates: int = 0
+    # The ladder's clipped int8: litert-quantizer with OCTAV-clipped weight ranges (precision int8).
+    clipped_weights: bool = False
     name = "convert"
 
     def key_inputs(self, upstream: Upstream) -> dict[str, Any]:
@@ -49,8 +51,9 @@ class ConvertStage(Stage[Conversion]):
                 "representative_samples": self.representative_samples if calibrated else None,
                 "seed": self.seed, "versions": {name: self.versions.get(name) for name in
                                                 ("tensorflow", "ai-edge-litert", "numpy")},
-                # Only a fallback conversion has these: every other key stays what it was.
-                **({"keep_float": self.keep_float, "candidates": self.candidates} if self.keep_float else {})}
+                # Only a fallback or a clipped conversion has these: every other key stays what it was.
+                **({"keep_float": self.keep_float, "candidates": self.candidates} if self.keep_float else {}),
+                **({"clipped_weights": True} if self.clipped_weights else {})}
 
     def run(self, upstream: Upstream, scratch: Path) -> Conversion:
         calibration = None
@@ -59,7 +62,10 @@ class ConvertStage(Stage[Conversion]):
             calibration = tflite.representative_images(x_train, self.representative_samples, self.seed)
         saved_model = upstream.entry("export") / SAVED_MODEL
         kept = self._ops_to_keep_float(saved_model, upstream.output("data"), calibration) if self.keep_float else ()
-        model_bytes = tflite.convert(saved_model, self.target.precision, self.target.io_dtype, calibration, kept)
+        if self.clipped_weights:
+            model_bytes = tflite.convert_clipped_int8(saved_model, self.target.io_dtype, calibration)
+        else:
+            model_bytes = tflite.convert(saved_model, self.target.precision, self.target.io_dtype, calibration, kept)
         (scratch / MODEL_FILE).write_bytes(model_bytes)
         (scratch / KEPT_FLOAT_FILE).write_text(json.dumps([[op.op, op.tensor] for op in kept]))
         return Conversion(model_bytes, weight_sparsity(model_bytes), kept)

@@ -9,10 +9,11 @@ from edgebuild.app.fit import FitResult, FitStage
 from edgebuild.app.pipeline import walk
 from edgebuild.app.precision_search import publish_searched
 from edgebuild.app.publish import ProfileResult, check_writable_folders
-from edgebuild.base.cache import StageCache, default_cache_root, file_sha256
+from edgebuild.base.cache import StageCache, default_cache_root
 from edgebuild.base.events import Events
 from edgebuild.base.stage import run_cached
 from edgebuild.base.tfenv import tool_versions
+from edgebuild.config.recipe import recipe_sha256
 from edgebuild.config.targets import load_targets
 from edgebuild.toolchain import distribute
 from edgebuild.toolchain.context import BuildContext
@@ -30,7 +31,7 @@ def recipe_context(recipe_ref: str, profile_refs: Sequence[str], *, seed: int | 
                         data=recipe.data, convert=recipe.convert, verify=recipe.verify, targets=targets,
                         cache=StageCache(cache_root or default_cache_root()), versions=tool_versions(),
                         events=events, seed=seed, base_dir=recipe_path.parent,
-                        inputs={"recipe_sha256": file_sha256(recipe_path), "seed": seed},
+                        inputs={"recipe_sha256": recipe_sha256(recipe_path), "seed": seed},
                         strategy_name=strategy or recipe.strategy)
 
 

@@ -2,11 +2,14 @@
 
 Rungs, in this order and only where the profile allows them (`convert.search.max_trials` caps the
 count): (1) the configured conversion, exactly as without the search; (2) int8 calibrated on more
-samples; (3) `int8_mixed`, int8 with the ops that lose most accuracy kept float — only when the
-profile lists it and accepts float ops, never on a full-integer NPU or microcontroller profile;
-(4) `int16x8`; (5) float16; (6) float32. Each rung is converted, measured in the interpreter and
-gated like any build (its stages cached); the first that passes ships, else every rung is reported
-and the configured one is published, failing.
+samples; (3) int8 on as many samples with each channel's weight range clipped by OCTAV through
+litert-quantizer (still full-integer, so NPU and microcontroller profiles climb it too; activation
+ranges stay min/max, as litert-quantizer offers no percentile or MSE ranges for them); (4)
+`int8_mixed`, int8 with the ops that lose most accuracy kept float — only when the profile lists it
+and accepts float ops, never on a full-integer NPU or microcontroller profile; (5) `int16x8`; (6)
+float16; (7) float32. Each rung is converted, measured in the interpreter and gated like any build
+(its stages cached); the first that passes ships, else every rung is reported and the configured one
+is published, failing.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgebuild.app.pipeline import conversion_source
+from edgebuild.app.pipeline import conversion_source, float_reference
 from edgebuild.app.publish import ProfileResult, publish_target
 from edgebuild.base.errors import GateFailed
 from edgebuild.base.stage import Stage, Upstream, run_cached
@@ -41,6 +44,7 @@ class RungPlan:
     precision: str
     representative_samples: int
     keep_float: int = 0
+    clipped_weights: bool = False
 
 
 def ladder(target: Target, representative_samples: int, search: SearchConfig) -> list[RungPlan]:
@@ -49,6 +53,10 @@ def ladder(target: Target, representative_samples: int, search: SearchConfig) ->
     if PRECISIONS.get(target.precision).needs_calibration and search.representative_samples > representative_samples:
         rungs.append(RungPlan(f"{target.precision}, {search.representative_samples} calibration samples",
                               target.precision, search.representative_samples))
+    if target.precision == "int8":
+        samples = max(search.representative_samples, representative_samples)
+        rungs.append(RungPlan(f"int8, {samples} calibration samples, OCTAV-clipped weights", "int8", samples,
+                              clipped_weights=True))
     if "int8_mixed" in profile.precisions and not profile.requires_full_integer:
         rungs.append(RungPlan(f"int8, {search.keep_float} op(s) kept float", "int8_mixed", representative_samples,
                               search.keep_float))
@@ -71,7 +79,9 @@ def publish_searched(ctx: BuildContext, target: Target, upstream: Upstream, out_
     shipped = len(tried) if tried[-1][2].passed else None
     rows = [row.model_copy(update={"shipped": index == shipped}) for index, (*_, row) in enumerate(tried, 1)]
     rung_target, rung_upstream, row = tried[(shipped or 1) - 1]
-    record = {"rung": row.rung, "name": row.name, "kept_float": row.kept_float, "passed": row.passed}
+    # Only a rung above the first is recorded in the metadata: rung 1 (shipped, or published failing)
+    # is the build without a search, and its artifact keeps that build's bytes.
+    record = {"rung": row.rung, "name": row.name, "kept_float": row.kept_float} if row.rung > 1 else None
     return publish_target(ctx, rung_target, rung_upstream, out_root, device_run,
                           precision_search=PrecisionSearch(rungs=rows, shipped=shipped), search_record=record)
 
@@ -94,10 +104,13 @@ def _rung_runs(ctx: BuildContext, number: int, plan: RungPlan, target: Target, u
     """The rung's export, conversion, Vela compile and measurement, each a cached stage."""
     runs = Upstream({name: run for name, run in upstream.runs.items() if name not in _RUNG_STAGES})
     search = ctx.convert.search
-    stages: list[Stage] = [ExportStage(conversion_source(target, runs)),
+    # litert-quantizer quantizes a float file, which QAT's fake-quant nodes would already quantize.
+    source = float_reference(runs) if plan.clipped_weights else conversion_source(target, runs)
+    stages: list[Stage] = [ExportStage(source),
                            ConvertStage(target, plan.representative_samples, ctx.seed, ctx.versions,
                                         keep_float=plan.keep_float,
-                                        candidates=search.candidates if plan.keep_float else 0)]
+                                        candidates=search.candidates if plan.keep_float else 0,
+                                        clipped_weights=plan.clipped_weights)]
     if target.profile.npu is not None:
         stages.append(VelaStage(target.profile.npu))
     stages.append(MeasureStage(_measure_threads(upstream), ctx.versions))

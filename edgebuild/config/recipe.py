@@ -13,8 +13,10 @@ from edgebuild.config.models import NAME_PATTERN, StrictModel
 from edgebuild.config.precisions import Precision
 from edgebuild.config.students import (BnMomentum, StudentArchitecture, StudentConfig, candidate_config,
                                        student_config, without_name)
+from edgebuild.config.yamlfile import sha256_without_entry
 
 RECIPES_PACKAGE = "edgebuild.recipes"
+SEARCH_ENTRY = ("convert", "search")
 AUTO = "auto"  # student.choose: let `edgebuild fit` pick the largest candidate that fits the profile
 
 
@@ -203,10 +205,10 @@ class QatConfig(StrictModel):
 class SearchConfig(StrictModel):
     """The precision ladder (app/precision_search.py): tried in order when the configured conversion fails."""
 
-    max_trials: PositiveInt = 6
+    max_trials: PositiveInt = 7
     """Rungs tried at most, the configured conversion first."""
     representative_samples: PositiveInt = 1000
-    """The better-calibrated int8 rung's calibration draw."""
+    """The better-calibrated int8 rungs' calibration draw (more samples; then also OCTAV-clipped weights)."""
     keep_float: PositiveInt = 2
     """Ops the int8_mixed rung keeps float."""
     candidates: PositiveInt = 4
@@ -294,3 +296,11 @@ def load_recipe(name_or_path: str) -> tuple[Recipe, Path]:
 
 def recipe_names() -> list[str]:
     return models.bundled_names(RECIPES_PACKAGE)
+
+
+def recipe_sha256(path: Path) -> str:
+    """The hash that stands for a recipe file in a build's inputs, and so in its artifact's metadata:
+    the file's sha256 with the lines of its `convert.search` entry cut out. A search only picks which
+    rung ships, so a recipe that gains one and ships rung 1 keeps its artifact's bytes; a recipe
+    without one hashes as its file (see `sha256_without_entry` for a search in flow style)."""
+    return sha256_without_entry(path.read_bytes(), SEARCH_ENTRY)

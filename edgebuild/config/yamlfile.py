@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from edgebuild.base.cache import cache_key
 from edgebuild.base.errors import BadInput
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -176,3 +178,58 @@ def _models_in(annotation: Any):
         return
     for argument in getattr(annotation, "__args__", ()):
         yield from _models_in(argument)
+
+
+def sha256_without_entry(raw: bytes, keys: tuple[str, ...]) -> str:
+    """The sha256 of a YAML file's bytes with the lines of the mapping entry at `keys` (say
+    `("convert", "search")`) cut out, each parent the cut empties with it: the file as its author
+    would have written it without the entry. A file without the entry hashes as itself. An entry
+    that shares its lines with other keys (`convert: {precisions: [int8], search: {…}}`) cannot be
+    cut out cleanly: then the parsed document without it is hashed (canonical JSON)."""
+    data = yaml.safe_load(raw)
+    kept = _without_entry(data, keys)
+    if kept is data:
+        return hashlib.sha256(raw).hexdigest()
+    cut = _text_without_entry(raw.decode("utf-8"), keys, kept)
+    return hashlib.sha256(cut.encode("utf-8")).hexdigest() if cut is not None else cache_key(kept)
+
+
+def _without_entry(data: Any, keys: tuple[str, ...]) -> Any:
+    """A copy of `data` without the entry at `keys`, each parent emptied by it dropped too; `data`
+    itself when it has no such entry."""
+    head, *rest = keys
+    if not isinstance(data, dict) or head not in data:
+        return data
+    inner = _without_entry(data[head], tuple(rest)) if rest else {}
+    if inner is data[head]:
+        return data
+    return {**data, head: inner} if inner else {key: value for key, value in data.items() if key != head}
+
+
+def _text_without_entry(text: str, keys: tuple[str, ...], expected: Any) -> str | None:
+    """`text` with the entry's lines cut, or None when the cut text does not parse to `expected`."""
+    entries: list[tuple[yaml.Node, yaml.Node]] = []  # (key, value) down `keys`
+    mapping = yaml.compose(text, Loader=yaml.SafeLoader)
+    for key in keys:
+        entries.append(next((k, v) for k, v in mapping.value if isinstance(k, yaml.ScalarNode) and k.value == key))
+        mapping = entries[-1][1]
+    depth = len(entries) - 1
+    while depth > 0 and len(entries[depth - 1][1].value) == 1:  # its parent's only entry: cut the parent
+        depth -= 1
+    key_node, value_node = entries[depth]
+    lines = text.splitlines(keepends=True)
+    cut = "".join(lines[: key_node.start_mark.line] + lines[_last_line(value_node) + 1:])
+    try:
+        return cut if yaml.safe_load(cut) == expected else None
+    except yaml.YAMLError:
+        return None
+
+
+def _last_line(node: yaml.Node) -> int:
+    """The last line (0-based) holding `node`'s text: a block collection's end mark runs on to the
+    next token, past any comment or blank line after it, so its last item decides."""
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _last_line(last[1] if isinstance(node, yaml.MappingNode) else last)
+    end = node.end_mark  # a block scalar (`|`) ends at the start of the line after its text
+    return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line

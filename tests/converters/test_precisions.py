@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgebuild.converters import tflite
+from edgebuild.converters import litert_quant, tflite
 from edgebuild.converters.export import export_saved_model
 from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.precision import detect_precision
@@ -100,3 +100,31 @@ def test_representative_draw_depends_only_on_the_seed(digits):
     np.testing.assert_array_equal(first, tflite.representative_images(digits.x_train, 50, seed=7))
     assert not np.array_equal(first, tflite.representative_images(digits.x_train, 50, seed=8))
     assert len(tflite.representative_images(digits.x_train, 10**6, seed=7)) == len(digits.x_train)
+
+
+@pytest.mark.parametrize("io_dtype", ["int8", "float32"])
+def test_octav_clipped_int8_is_full_integer_int8_and_keeps_float_accuracy(converted, dense_classifier, digits,
+                                                                           tmp_path, io_dtype):
+    calibration = tflite.representative_images(digits.x_train, 1000, seed=0)
+    clipped = tflite.convert_clipped_int8(dense_classifier, io_dtype, calibration)
+    info = read_model(clipped)
+
+    assert detect_precision(info) == "int8"
+    assert [t.dtype for t in info.inputs] == [io_dtype] and [t.dtype for t in info.outputs] == [io_dtype]
+    if io_dtype == "int8":
+        assert info.float_ops() == ()
+    else:  # float I/O: only the QUANTIZE in and the DEQUANTIZE out touch a float tensor
+        assert sorted(op.name for op in info.float_ops()) == ["DEQUANTIZE", "QUANTIZE"]
+    float_top1 = _interpreter_accuracy(converted["float32", "float32"], digits, tmp_path)
+    assert abs(_interpreter_accuracy(clipped, digits, tmp_path) - float_top1) <= 0.015
+
+
+def test_octav_clipping_changes_the_weights_not_the_graph(converted, dense_classifier, digits):
+    calibration = tflite.representative_images(digits.x_train, 200, seed=0)
+    plain = read_model(litert_quant.quantize(converted["float32", "float32"], litert_quant.INT8_RECIPE, calibration,
+                                             io_dtype="int8"))
+    clipped = read_model(tflite.convert_clipped_int8(dense_classifier, "int8", calibration))
+
+    assert [op.name for op in plain.ops] == [op.name for op in clipped.ops]
+    assert any(not np.array_equal(before, after)
+               for (_, before), (_, after) in zip(plain.weights(), clipped.weights(), strict=True))

@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 
 from cli_runner import run_edgebuild
+from edgebuild.app.precision_search import ladder
+from edgebuild.base.stage import StageRun, Upstream
+from edgebuild.config.recipe import SearchConfig
+from edgebuild.config.targets import target_for_precision
+from edgebuild.converters.convert import ConvertStage
 from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.metadata import read_json_metadata
 
@@ -40,7 +45,7 @@ def _convert(tmp_path: Path, model: Path, profile: str, *extra: str):
 
 
 def test_cpu_profile_climbs_to_a_rung_that_recovers_the_floor_and_ships_it(sensitive_keras, tmp_path):
-    result, report, out = _convert(tmp_path, sensitive_keras, CPU, "--search", "6")
+    result, report, out = _convert(tmp_path, sensitive_keras, CPU, "--search", "7")
     rungs = report["precision_search"]["rungs"]
 
     assert result.returncode == 0, result.stderr
@@ -56,19 +61,25 @@ def test_cpu_profile_climbs_to_a_rung_that_recovers_the_floor_and_ships_it(sensi
     else:
         assert report["artifact"]["precision"] == shipped["precision"]
     assert {rung["precision"] for rung in rungs} <= {"int8", "int8_mixed", "int16x8"}
+    clipped = next(rung for rung in rungs if "OCTAV" in rung["name"])  # tried before any float op is kept
+    assert clipped["precision"] == "int8" and clipped["accuracy"] is not None and clipped["rung"] < shipped["rung"]
     metadata = read_json_metadata((out / "model.tflite").read_bytes())
     assert metadata["provenance"]["precision_search"]["rung"] == shipped["rung"]
     assert "## Precision search" in (out / "report.md").read_text()
 
 
 def test_full_integer_profile_reports_every_rung_and_exits_1(sensitive_keras, tmp_path):
-    result, report, _ = _convert(tmp_path, sensitive_keras, NPU, "--search", "6")
+    result, report, _ = _convert(tmp_path, sensitive_keras, NPU, "--search", "7")
     search = report["precision_search"]
 
     assert result.returncode == 1
     assert search["shipped"] is None and not report["passed"]
-    assert [rung["precision"] for rung in search["rungs"]] == ["int8", "int8"]  # no float fallback on an NPU
+    assert [rung["precision"] for rung in search["rungs"]] == ["int8"] * 3  # no float fallback on an NPU
     assert all("accuracy_top1" in rung["failed"] and not rung["shipped"] for rung in search["rungs"])
+    # The OCTAV rung is full-integer with the profile's int8 I/O: the floor is all it misses.
+    clipped = search["rungs"][2]
+    assert "OCTAV" in clipped["name"] and 0 <= clipped["accuracy"] <= 1
+    assert set(clipped["failed"]) <= {"accuracy_top1", "accuracy_drop_from_float"}
     assert "no rung passed" in (tmp_path / "out" / "sensitive" / "test-npu" / "report.md").read_text()
 
 
@@ -91,7 +102,7 @@ def good_keras(digits, tmp_path_factory) -> Path:
 def test_a_model_that_passes_at_int8_stops_at_rung_1_with_the_same_conversion(good_keras, tmp_path):
     (tmp_path / "plain").mkdir()
     _, plain, plain_out = _convert(tmp_path / "plain", good_keras, CPU)
-    result, searched, searched_out = _convert(tmp_path, good_keras, CPU, "--search", "6")
+    result, searched, searched_out = _convert(tmp_path, good_keras, CPU, "--search", "7")
 
     assert result.returncode == 0 and plain["passed"] and plain.get("precision_search") is None
     assert searched["precision_search"]["shipped"] == 1 and len(searched["precision_search"]["rungs"]) == 1
@@ -101,3 +112,22 @@ def test_a_model_that_passes_at_int8_stops_at_rung_1_with_the_same_conversion(go
     assert [op.name for op in plain_model.ops] == [op.name for op in searched_model.ops]
     for (_, plain_weights), (_, searched_weights) in zip(plain_model.weights(), searched_model.weights(), strict=True):
         np.testing.assert_array_equal(plain_weights, searched_weights)
+    assert (plain_out / "model.tflite").read_bytes() == (searched_out / "model.tflite").read_bytes()  # metadata too
+
+
+def test_an_int8_profile_climbs_to_octav_clipped_weights_and_only_that_rung_keys_them():
+    target = target_for_precision("android-flagship", None)
+    rungs = ladder(target, 200, SearchConfig())
+
+    assert [(rung.precision, rung.representative_samples, rung.clipped_weights) for rung in rungs] == [
+        ("int8", 200, False), ("int8", 1000, False), ("int8", 1000, True)]
+    upstream = Upstream({name: StageRun(name, name * 8, {}, False, 0.0, None) for name in ("export", "data")})
+    keys = [ConvertStage(target, rung.representative_samples, 0, {}, clipped_weights=rung.clipped_weights)
+            .key_inputs(upstream) for rung in rungs]
+    assert keys[2] == {**keys[1], "clipped_weights": True} and "clipped_weights" not in keys[0] | keys[1]
+
+
+def test_a_float_precision_has_no_clipped_int8_rung():
+    rungs = ladder(target_for_precision("iphone", None), 200, SearchConfig())
+
+    assert [rung.precision for rung in rungs] == ["float16", "float32"] and not any(r.clipped_weights for r in rungs)
