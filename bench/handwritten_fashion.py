@@ -19,7 +19,6 @@ import os
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # TF-MOT 0.8 needs Keras 2
 
-import argparse
 import gzip
 import json
 import math
@@ -31,7 +30,7 @@ import tensorflow as tf
 import tensorflow_model_optimization as tfmot
 import tf_keras as keras
 
-from handwritten_tfmot import Distiller, convert_int8, tflite_accuracy
+from handwritten_tfmot import Distiller, convert_int8, script_arguments, tflite_accuracy
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 BATCH = 128
@@ -127,10 +126,7 @@ def quantize_aware(model, batches, samples):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="also write the .tflite here")
-    args = parser.parse_args()
+    args = script_arguments(__doc__)
     started = time.perf_counter()
     seconds = {}
 

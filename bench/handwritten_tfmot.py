@@ -147,11 +147,16 @@ def tflite_accuracy(tflite_bytes, x, y):
     return correct / len(y)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def script_arguments(doc):
+    """--seed and --out, which every hand-written script takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="also write the .tflite here")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    args = script_arguments(__doc__)
     started = time.perf_counter()
     keras.utils.set_random_seed(args.seed)
     x, y, x_train, x_test, y_train, y_test = load_data(args.seed)
