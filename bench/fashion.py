@@ -6,8 +6,8 @@ PQAT vs plain QAT, and distillation vs scratch over three seeds.
 Time on 2 cores: seeds 28 minutes (measured 2026-12-03, beside the test suite); compare about 55 and
 pqat about 8, estimated from one 34-minute build, not yet run.
 
-compare  bench/handwritten_fashion.py, then `python -m edgebuild build fashion --profile
-         android-flagship --json` on an empty cache, one after the other, each a fresh child process
+compare  `python -m edgebuild build fashion --profile android-flagship --json` on an empty cache,
+         then bench/handwritten_fashion.py, one after the other, each a fresh child process
          timed from outside; both full-integer int8, top-1 on the 10,000 test images measured in
          ai_edge_litert's Interpreter, bytes, gzip -9 bytes, wall time and the per-stage seconds. Then
          the same recipe for alif-ensemble-e7 (Ethos-U55, every op on the NPU) from that cache.
@@ -63,11 +63,11 @@ def main() -> None:
 
 
 def compare(root: Path) -> dict:
+    edgebuild = _build(root, PHONE)
     (root / "script").mkdir()
     finished, script_timing = timed([sys.executable, str(HERE / "handwritten_fashion.py")], root / "script",
                                     dict(os.environ))
     script = {**json.loads(finished.stdout.strip().splitlines()[-1]), "outside": script_timing}
-    edgebuild = _build(root, PHONE)
     npu = _build(root, NPU)
     ratios = {"size_edgebuild_over_script": round(edgebuild["size_bytes"] / script["size_bytes"], 4),
               "gzip_edgebuild_over_script": round(edgebuild["gzip_bytes"] / script["gzip_bytes"], 4),

@@ -6,7 +6,7 @@ Debian's dataset-fashion-mnist idx files (60,000 training images, its own 10,000
 training batches through tf.data with a random horizontal flip and an 8% shift (Keras preprocessing
 layers), never the test images; Adam with a cosine decay to zero in every phase; a three-block CNN
 teacher; the Keras distillation guide's Distiller (the teacher runs on every augmented batch, T=4,
-alpha=0.3) into an EfficientNet-Lite student written out layer by layer (MBConv, ReLU6, no SE,
+alpha=0.5) into an EfficientNet-Lite student written out layer by layer (MBConv, ReLU6, no SE,
 BatchNorm momentum 0.99), the same shape as the `fashion` recipe's; 50% magnitude pruning
 (PolynomialDecay over two thirds of the fine-tune); sparsity-preserving QAT; full-int8 conversion
 calibrated on 500 training images, int8 input/output. Epochs, batch sizes and learning rates are the
@@ -34,7 +34,7 @@ from handwritten_tfmot import Distiller, convert_int8, script_arguments, tflite_
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 BATCH = 128
-EPOCHS = {"teacher": 12, "distill": 14, "prune": 3, "qat": 3}
+EPOCHS = {"teacher": 15, "distill": 12, "prune": 4, "qat": 4}
 RATES = {"teacher": 2e-3, "distill": 4e-3, "prune": 1e-3, "qat": 3e-4}
 
 
@@ -147,7 +147,7 @@ def main():
 
     teacher = top1("teacher", phase("teacher", lambda: fit(make_teacher(), "teacher", batches, samples)))
     student = make_student()
-    distiller = Distiller(student, teacher, temperature=4.0, alpha=0.3)
+    distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)
     distiller.compile(optimizer=cosine_adam("distill", samples))
     phase("distill", lambda: distiller.fit(batches, epochs=EPOCHS["distill"], verbose=0))
     top1("distill", student)
