@@ -129,6 +129,7 @@ def seeds(root: Path, seed_list: list[int]) -> dict:
     kinds = ("none", "response")
     runs = [compare_kinds(replace(ctx, seed=seed), seed, kinds) for seed in seed_list]
     return {"epochs": SEED_EPOCHS, "seeds": seed_list, "metric": "top-1 of the float student on the 10,000 test images",
+            "distill": {"temperature": recipe.distill.temperature, "alpha": recipe.distill.alpha},
             "runs": runs, "summary": summary(runs, kinds)}
 
 

@@ -84,8 +84,10 @@ def fashion(doc: Doc) -> list[str]:
         seeds, summary = doc["seeds"], doc["seeds"]["summary"]
         rows = [[kind, f"{100 * summary[kind]['mean']:.2f}% ± {100 * summary[kind]['std']:.2f}"]
                 for kind in ("teacher", "none", "response")]
+        setting = seeds.get("distill")
+        weights = f", T {setting['temperature']:g}, alpha {setting['alpha']:g}" if setting else ""
         lines += ["", (f"Distillation vs scratch, float top-1 on the 10,000 test images, seeds {seeds['seeds']}, "
-                       f"shortened runs (epochs {seeds['epochs']}):"), "",
+                       f"shortened runs (epochs {seeds['epochs']}{weights}):"), "",
                   *table(["training", "top-1"], rows), "",
                   f"Distilled minus from scratch: response {_gain(summary, 'response')}."]
     return lines

@@ -113,6 +113,7 @@ def qat_variant(ctx, dataset, source, *, pruned: bool, clustered: bool):
 def measure_int8(model, dataset, recipe, seed: int, folder: Path) -> dict:
     from edgebuild.converters.export import export_saved_model
     from edgebuild.converters.flatbuffer import read_model
+    from edgebuild.converters.sensitivity import top1
     from edgebuild.converters.tflite import convert, representative_images
 
     started = time.perf_counter()
@@ -121,26 +122,14 @@ def measure_int8(model, dataset, recipe, seed: int, folder: Path) -> dict:
     model_bytes = convert(folder / "saved_model", "int8", "int8", calibration)
     weights = [array for _, array in read_model(model_bytes).weights()]
     return {
-        "accuracy": _interpreter_top1(model_bytes, dataset.x_test, dataset.y_test, folder),
-        "accuracy_all_data": _interpreter_top1(model_bytes, dataset.x_all, dataset.y_all, folder),
+        "accuracy": top1(model_bytes, dataset.x_test, dataset.y_test),
+        "accuracy_all_data": top1(model_bytes, dataset.x_all, dataset.y_all),
         "weight_zeros": sum(np.count_nonzero(a == 0) for a in weights) / sum(a.size for a in weights),
         "max_distinct_values_per_output_channel": max(len(np.unique(channel)) for a in weights for channel in a),
         "size_bytes": len(model_bytes),
         "gzip_bytes": len(gzip.compress(model_bytes, 9, mtime=0)),
         "convert_seconds": round(time.perf_counter() - started, 2),
     }
-
-
-def _interpreter_top1(model_bytes: bytes, x: np.ndarray, y: np.ndarray, folder: Path) -> float:
-    from ai_edge_litert.interpreter import Interpreter
-
-    from edgebuild.on_device_bench.accuracy import top1_accuracy
-
-    labelled = folder / "labelled.npz"
-    np.savez(labelled, x=x.astype(np.float32), y=y.astype(np.int64))
-    interpreter = Interpreter(model_content=model_bytes)
-    interpreter.allocate_tensors()
-    return top1_accuracy(interpreter, str(labelled))["top1"]
 
 
 if __name__ == "__main__":

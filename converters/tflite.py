@@ -19,12 +19,13 @@ from edgebuild.base.errors import GateFailed
 from edgebuild.config.precisions import PRECISIONS
 from edgebuild.converters import litert_quant
 from edgebuild.converters.litert_quant import KeptFloat
+from edgebuild.toolchain.datasets import model_input
 
 
 def representative_images(x_train: np.ndarray, samples: int, seed: int) -> np.ndarray:
-    """A deterministic draw from the training data: same seed, same calibration, same bytes."""
+    """A deterministic draw from the training data, as model input: same seed, same calibration, same bytes."""
     order = np.random.default_rng(seed).permutation(len(x_train))
-    return x_train[np.sort(order[: min(samples, len(x_train))])]
+    return model_input(x_train[np.sort(order[: min(samples, len(x_train))])])
 
 
 def convert(saved_model: Path, precision: str, io_dtype: str, calibration: np.ndarray | None,

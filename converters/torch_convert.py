@@ -23,6 +23,7 @@ from edgebuild.config.targets import Target
 from edgebuild.converters import tflite
 from edgebuild.converters.convert import MODEL_FILE, Conversion, weight_sparsity
 from edgebuild.toolchain.torch_models import TorchModel, torch_versions
+from edgebuild.toolchain.datasets import model_input
 
 TORCH_IO = {"int8": "int8", "float32": "float32"}  # what litert-torch gives: precision → I/O dtype
 _UNLOWERED = re.compile(r"Lowering not found: (\S+)")
@@ -55,7 +56,7 @@ class TorchConvertStage(Stage[Conversion]):
         calibration = None
         if self.target.precision == "int8":
             calibration = tflite.representative_images(dataset.x_train, self.representative_samples, self.seed)
-        model_bytes = convert_torch(model, dataset.x_train[:1], calibration, scratch)
+        model_bytes = convert_torch(model, model_input(dataset.x_train[:1]), calibration, scratch)
         (scratch / MODEL_FILE).write_bytes(model_bytes)
         return Conversion(model_bytes, weight_sparsity(model_bytes))
 

@@ -1,5 +1,6 @@
-"""Declarative augmentation: the recipe's `augment` section as a tf.data pipeline over the training
-split, each batch changed at random on the fly (Keras' preprocessing layers, seeded), so no
+"""Training batches as a tf.data pipeline over the training split: shuffled, turned into model input
+a batch at a time (8-bit pixels never become one float32 copy of the split), and, with the recipe's
+`augment` section, changed at random on the fly (Keras' preprocessing layers, seeded), so no
 augmented copy is ever stored and the validation and test splits are never touched."""
 
 from __future__ import annotations
@@ -7,22 +8,30 @@ from __future__ import annotations
 import numpy as np
 
 from edgebuild.config.recipe import AugmentConfig
+from edgebuild.toolchain.datasets import PIXEL_MAX
 
 _FLIP_MODES = {"horizontal": "horizontal", "vertical": "vertical", "both": "horizontal_and_vertical"}
 
 
-def augmented_batches(x: np.ndarray, y, batch_size: int, config: AugmentConfig, seed: int):
-    """Shuffled batches of (augmented x, y); `y` may be a list (one array per model output)."""
+def training_batches(x: np.ndarray, y, batch_size: int, config: AugmentConfig | None, seed: int):
+    """Shuffled batches of (model input, y); `y` may be a list (one array per model output)."""
     import tensorflow as tf
 
-    changes = _layers(config, seed)
+    changes = _layers(config, seed) if config is not None else None
+    eight_bit = x.dtype == np.uint8
+
+    def prepared(images, labels):
+        images = tf.cast(images, tf.float32) / PIXEL_MAX if eight_bit else images
+        if changes is None:
+            return images, labels
+        # tf_keras' RandomContrast does not clip: images stay in the [0, 1] the model is fed.
+        return tf.clip_by_value(changes(images, training=True), 0.0, 1.0), labels
+
     targets = tuple(y) if isinstance(y, list) else y
     batches = (tf.data.Dataset.from_tensor_slices((x, targets))
                .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
                .batch(batch_size))
-    # tf_keras' RandomContrast does not clip: images stay in the [0, 1] the model is fed.
-    return batches.map(lambda images, labels: (tf.clip_by_value(changes(images, training=True), 0.0, 1.0), labels),
-                       num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return batches.map(prepared, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def _layers(config: AugmentConfig, seed: int):

@@ -1,7 +1,12 @@
-"""What prepared data is: images in [0, 1], labels, class names, the split and how pixels were scaled.
+"""What prepared data is: images, labels, class names, the split and how pixels were scaled.
 
 Plain NumPy types, so every stage and the gate can read a dataset without loading the code that
 prepares one (toolchain/data.py): a change there reruns only the stages that consume its result.
+
+Images from an 8-bit source (Fashion-MNIST, PNG/JPEG folders) stay uint8, a quarter of float32's
+memory (Fashion-MNIST's 70,000 images: 55 MB, not 220); others are float32 in [0, 1]. A model is
+fed `model_input(images)`, a batch or a chunk at a time: training batches stream through tf.data
+(toolchain/augment.py) and inference goes CHUNK_ROWS images at a time (`in_chunks`).
 """
 
 from __future__ import annotations
@@ -9,6 +14,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+PIXEL_MAX = 255.0
+CHUNK_ROWS = 4096  # a multiple of the 256-image predict batch: chunked or not, the model sees the same batches
+
+
+def model_input(images: np.ndarray) -> np.ndarray:
+    """What a model takes: 8-bit pixels scaled to [0, 1] (x / 255, as the converter's metadata says),
+    float images as they are."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / PIXEL_MAX
+    return images.astype(np.float32, copy=False)
+
+
+def in_chunks(function, images: np.ndarray) -> np.ndarray:
+    """`function(model_input(chunk))` over CHUNK_ROWS images at a time, concatenated, so 8-bit images
+    are never all float32 at once; float images go in whole (they already are)."""
+    if images.dtype != np.uint8:
+        return function(images)
+    return np.concatenate([function(model_input(images[start:start + CHUNK_ROWS]))
+                           for start in range(0, len(images), CHUNK_ROWS)])
 
 
 @dataclass(frozen=True)
@@ -29,7 +54,7 @@ class Normalization:
 
 @dataclass(frozen=True)
 class RawData:
-    images: np.ndarray  # (N, H, W, C) in [0, 1]
+    images: np.ndarray  # (N, H, W, C): uint8 pixels from an 8-bit source, else float32 in [0, 1]
     labels: np.ndarray  # (N,) int
     class_names: tuple[str, ...]
     normalization: Normalization

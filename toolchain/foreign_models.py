@@ -15,6 +15,7 @@ import numpy as np
 from edgebuild.base.errors import BadInput
 from edgebuild.on_device_bench.accuracy import predict_scores
 from edgebuild.on_device_bench.runtime import load_runtime
+from edgebuild.toolchain.datasets import model_input
 
 TFLITE_SUFFIX = ".tflite"
 
@@ -37,7 +38,7 @@ class TfliteModel:
         self.output_shape = (None, int(np.prod(outputs[0]["shape"][1:])))
 
     def predict(self, x: np.ndarray, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
-        return predict_scores(self._interpreter, np.asarray(x, np.float32))
+        return predict_scores(self._interpreter, model_input(np.asarray(x)))
 
 
 def keras_version_of(path: Path) -> str | None:

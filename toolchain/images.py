@@ -4,6 +4,8 @@
 the shorter side to fit and cuts the centre; `pad` keeps the aspect, scales the longer side to fit
 and fills the rest with black, as `tf.image.resize_with_pad` does. Images of mixed sizes are fitted
 one size group at a time, so a folder of one size gives the same bytes as a stacked array would.
+8-bit images stay uint8 (a resized or gray-converted one is rounded back to whole pixel values, as
+an image library's resize is); float images are float32 in [0, 1].
 """
 
 from __future__ import annotations
@@ -34,12 +36,12 @@ class InputShape:
 
 
 def fit_images(images: np.ndarray, shape: InputShape, where: str) -> np.ndarray:
-    """A (N, H, W, C) float batch in [0, 1] at `shape`; `where` names the images in errors."""
+    """A (N, H, W, C) batch (uint8, or float32 in [0, 1]) at `shape`; `where` names the images in errors."""
     return with_channels(_resized(images, shape, where), shape.channels)
 
 
 def fit_each(images: list[np.ndarray], shape: InputShape, names: list[str]) -> np.ndarray:
-    """Images of any sizes (each H, W, C in [0, 1]) stacked at `shape`, in their order."""
+    """Images of any sizes (each H, W, C; uint8, or float in [0, 1]) stacked at `shape`, in their order."""
     channels = shape.channels or max(image.shape[-1] for image in images)
     if shape.size is None and len(_by_size(images)) > 1:
         raise BadInput(f"{names[0]}: images of several sizes: expected one size, or a model that states its "
@@ -59,7 +61,7 @@ def with_channels(images: np.ndarray, channels: int | None) -> np.ndarray:
     if have == 1 and channels == 3:
         return np.repeat(images, 3, axis=-1)
     if have == 3 and channels == 1:
-        return (images @ LUMA)[..., None].astype(np.float32)
+        return _like(images, (images @ LUMA)[..., None])
     raise BadInput(f"images have {have} channels: expected 1 or 3 to convert to data.channels {channels}")
 
 
@@ -73,7 +75,7 @@ def _by_size(images: list[np.ndarray]) -> dict[tuple[int, int], list[int]]:
 def _resized(images: np.ndarray, shape: InputShape, where: str) -> np.ndarray:
     have = tuple(images.shape[1:3])
     if shape.size is None or have == tuple(shape.size):
-        return images.astype(np.float32)
+        return images if images.dtype == np.uint8 else images.astype(np.float32)
     wanted = tuple(shape.size)
     scale = _scale(have, wanted, shape.resize)
     scaled = tuple(max(1, round(side * factor)) for side, factor in zip(have, scale))
@@ -86,7 +88,14 @@ def _resized(images: np.ndarray, shape: InputShape, where: str) -> np.ndarray:
     elif shape.resize == "pad":
         resized = tf.image.pad_to_bounding_box(resized, (wanted[0] - scaled[0]) // 2, (wanted[1] - scaled[1]) // 2,
                                                *wanted)
-    return resized.numpy().astype(np.float32)
+    return _like(images, resized.numpy())
+
+
+def _like(images: np.ndarray, computed: np.ndarray) -> np.ndarray:
+    """`computed` (float, from `images`) in the images' kind: whole 8-bit pixel values, or float32."""
+    if images.dtype == np.uint8:
+        return np.clip(np.rint(computed), 0, 255).astype(np.uint8)
+    return computed.astype(np.float32)
 
 
 def _scale(have: tuple[int, int], wanted: tuple[int, int], policy: ResizePolicy) -> tuple[float, float]:

@@ -45,7 +45,7 @@ class SoftTargetsStage(Stage[SoftTargets]):
         if self.with_features:
             _check_keras_teacher(teacher)
             extractor = keras.Model(teacher.inputs, last_conv_layer(teacher).output)
-            features = extractor.predict(x_train, batch_size=256, verbose=0).astype(np.float32)
+            features = logits(extractor, x_train).astype(np.float32)  # the predict logits() makes, on a feature map
         targets = SoftTargets(as_logits(logits(teacher, x_train)), features)
         arrays = {"logits": targets.logits, **({"features": features} if features is not None else {})}
         np.savez(scratch / ARRAYS_FILE, **arrays)

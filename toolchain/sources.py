@@ -104,7 +104,7 @@ def _fashion_mnist(folder: Path, shape: InputShape) -> RawData:
              for split, (images, labels) in FASHION_MNIST_FILES.items()}
     x = np.concatenate([parts["train"][0], parts["test"][0]])
     y = np.concatenate([parts["train"][1], parts["test"][1]]).astype(np.int64)
-    images = fit_images(x[..., None].astype(np.float32) / 255.0, shape, FASHION_MNIST)
+    images = fit_images(x[..., None], shape, FASHION_MNIST)
     test = np.arange(len(parts["train"][1]), len(y))
     return RawData(images, y, FASHION_MNIST_CLASSES, Normalization(1 / 255, 0.0, (0.0, 255.0)), hash_arrays(x, y),
                    test_indices=test)
@@ -145,7 +145,7 @@ def _image_folder(root: Path, shape: InputShape) -> RawData:
         if not files:
             raise BadInput(f"{class_dir}: empty class folder: expected PNG or JPEG images")
         for file in files:
-            pixels.append(_read_image(file).astype(np.float32) / 255.0)
+            pixels.append(_read_image(file))
             labels.append(class_id)
             names.append(str(file))
             digest.update(file.read_bytes())

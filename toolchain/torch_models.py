@@ -27,6 +27,7 @@ from edgebuild.base.cache import file_sha256
 from edgebuild.base.errors import BadInput
 from edgebuild.base.stage import Stage, Upstream
 from edgebuild.toolchain.context import ModelFile, training_versions
+from edgebuild.toolchain.datasets import model_input
 from edgebuild.toolchain.training_stage import METRICS_FILE, TrainedModel
 
 INSTALL_HINT = "PyTorch models need the torch extra: pip install 'edgebuild[torch]' (CPU torch and litert-torch)"
@@ -44,6 +45,8 @@ class TorchModel:
     batch: int = 256  # 1 for a program exported at batch size 1, as most are
 
     def to_module_layout(self, images: np.ndarray) -> np.ndarray:
+        """NHWC dataset images (8-bit or float) as the module's float input."""
+        images = model_input(images)
         return np.ascontiguousarray(images.transpose(0, 3, 1, 2) if self.layout == "NCHW" else images)
 
 

@@ -14,7 +14,7 @@ import tf_keras as keras
 from edgebuild.base.errors import GateFailed
 from edgebuild.base.events import Events
 from edgebuild.toolchain.context import TrainingJob
-from edgebuild.toolchain.datasets import Dataset
+from edgebuild.toolchain.datasets import Dataset, in_chunks
 
 WEIGHTS_FILE = "weights.h5"
 
@@ -41,13 +41,13 @@ def fit(model, x, y, training, loss, job: TrainingJob, stage: str, callbacks=(),
     progress = _ProgressEvents(job.events, stage, training.epochs, batches)
     guard = _StopOnNonFiniteLoss()
     augment = job.recipe.augment if job.recipe is not None else None
-    if augment is None:
+    if augment is None and x.dtype != np.uint8:
         model.fit(x, y, epochs=training.epochs, batch_size=training.batch_size, shuffle=True, verbose=0,
                   callbacks=[*callbacks, progress, guard])
     else:
-        from edgebuild.toolchain.augment import augmented_batches
+        from edgebuild.toolchain.augment import training_batches
 
-        model.fit(augmented_batches(x, y, training.batch_size, augment, job.seed), epochs=training.epochs,
+        model.fit(training_batches(x, y, training.batch_size, augment, job.seed), epochs=training.epochs,
                   verbose=0, callbacks=[*callbacks, progress, guard])
     if guard.stopped_at is not None:
         epoch, batch = guard.stopped_at
@@ -60,7 +60,8 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
 
 
 def logits(model, x) -> np.ndarray:
-    return model.predict(x, batch_size=256, verbose=0)
+    """The model's outputs on `x`, CHUNK_ROWS images at a time for 8-bit pixels."""
+    return in_chunks(lambda chunk: model.predict(chunk, batch_size=256, verbose=0), x)
 
 
 def accuracy(model, x, y) -> float:

@@ -31,6 +31,7 @@ from edgebuild.converters import fit_predict
 from edgebuild.converters.artifact import multiply_accumulates, read_artifact
 from edgebuild.converters.vela import VelaFailed, compile_for_npu, vela_version
 from edgebuild.converters.metadata import provenance, with_metadata
+from edgebuild.converters.tensor_names import published_names
 from edgebuild.toolchain.context import training_versions
 from edgebuild.toolchain.datasets import Normalization
 from edgebuild.verify.checks import Check, latency_checks, memory_check, npu_checks, static_checks
@@ -190,7 +191,8 @@ def predict_fit(recipe: Recipe, target: Target, input_shape: tuple[int, int, int
     converted = _converted(tuple(students), input_shape, num_classes, target.precision, target.io_dtype,
                            _kernel_pattern(recipe), from_qat, recipe.seed)
     labels, metadata = _metadata_like_the_build(recipe, target, num_classes, versions)
-    assessed = [_assess(name, student, with_metadata(model_bytes, labels, input_shape, *metadata), target.profile)
+    assessed = [_assess(name, student, with_metadata(published_names(model_bytes, recipe.convert.tensor_names), labels,
+                                                     input_shape, *metadata), target.profile)
                 for name, student, model_bytes in zip(names, students, converted)]
     choose = recipe.student.choose if isinstance(recipe.student, StudentLadder) else None
     return _result(target.name, target.precision, target.io_dtype, choose, tuple(assessed))

@@ -27,6 +27,7 @@ from edgebuild.app.fit import predicted_vs_measured
 from edgebuild.app.pipeline import float_reference
 from edgebuild.converters.artifact import layer_rows
 from edgebuild.converters.metadata import provenance, with_metadata
+from edgebuild.converters.tensor_names import published_names
 from edgebuild.toolchain.context import BuildContext
 from edgebuild.toolchain.training_stage import TrainedModel
 from edgebuild.verify.checks import verdict
@@ -77,7 +78,8 @@ def publish_target(ctx: BuildContext, target: Target, upstream: Upstream, out_ro
     out_dir = out_root / ctx.name / target.name
     dataset = upstream.output("data")
     inputs = {**ctx.inputs, "data_sha256": dataset.sha256, "profile_sha256": file_sha256(target.profile_path)}
-    artifact = with_metadata(upstream.output("convert").model_bytes, dataset.class_names, dataset.input_shape,
+    converted = published_names(upstream.output("convert").model_bytes, ctx.convert.tensor_names)
+    artifact = with_metadata(converted, dataset.class_names, dataset.input_shape,
                              dataset.normalization.as_dict(),
                              {**provenance(ctx.source_kind, ctx.name, target, ctx.seed, inputs, ctx.versions),
                               **({"precision_search": search_record} if search_record else {})})

@@ -91,13 +91,14 @@ def _labelled_npz(model: Path, data_source: str | None) -> Iterator[str | None]:
     import numpy as np
 
     from edgebuild.app.verify import labelled_data
+    from edgebuild.toolchain.datasets import model_input
     from edgebuild.commands.native_log import native_stderr_captured
 
     with native_stderr_captured():  # resizing imports TensorFlow, whose C++ start-up lines are no one's business
         images, labels = labelled_data(model, data_source)
     with tempfile.TemporaryDirectory(prefix="edgebuild-bench-data-") as folder:
         path = os.path.join(folder, "data.npz")
-        np.savez(path, x=images.astype(np.float32), y=labels.astype(np.int64))
+        np.savez(path, x=model_input(images), y=labels.astype(np.int64))
         yield path
 
 

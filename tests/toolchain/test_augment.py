@@ -10,13 +10,13 @@ from tiny_builds import write_recipe
 
 def test_every_augmented_image_is_its_own_original_or_its_mirror_and_keeps_its_label():
     from edgebuild.config.recipe import AugmentConfig
-    from edgebuild.toolchain.augment import augmented_batches
+    from edgebuild.toolchain.augment import training_batches
 
     random = np.random.default_rng(0)
     x = random.random((64, 6, 6, 1)).astype(np.float32)
     y = np.arange(64)
     seen_flipped = 0
-    for images, labels in augmented_batches(x, y, 16, AugmentConfig(flip="horizontal"), seed=1):
+    for images, labels in training_batches(x, y, 16, AugmentConfig(flip="horizontal"), seed=1):
         for image, label in zip(images.numpy(), labels.numpy()):
             original = x[label]
             assert np.allclose(image, original) or np.allclose(image, original[:, ::-1])
@@ -26,11 +26,11 @@ def test_every_augmented_image_is_its_own_original_or_its_mirror_and_keeps_its_l
 
 def test_shift_rotation_brightness_and_contrast_change_the_pixels_within_range():
     from edgebuild.config.recipe import AugmentConfig
-    from edgebuild.toolchain.augment import augmented_batches
+    from edgebuild.toolchain.augment import training_batches
 
     x = np.random.default_rng(0).random((32, 8, 8, 1)).astype(np.float32)
     config = AugmentConfig(shift=0.2, rotation=0.1, brightness=0.2, contrast=0.3)
-    (images, labels), = list(augmented_batches(x, np.arange(32), 32, config, seed=0))
+    (images, labels), = list(training_batches(x, np.arange(32), 32, config, seed=0))
     changed = images.numpy()
     assert changed.shape == x.shape
     assert not np.allclose(changed, x[labels.numpy()])

@@ -39,7 +39,7 @@ def test_every_size_reaches_the_input_size(tmp_path, resize):
     write_mixed_folder(tmp_path / "photos", per_class=2 * len(MIXED_SIZES))
     data = load_dataset(str(tmp_path / "photos"), (12, 12), resize=resize, channels=1)
     assert data.x_all.shape == (20 * len(MIXED_SIZES), 12, 12, 1)
-    assert 0.0 <= data.x_all.min() and data.x_all.max() <= 1.0
+    assert data.x_all.dtype == np.uint8  # resized and gray-converted, still whole 8-bit pixels
 
 
 def test_pad_keeps_the_aspect_and_fills_with_black():
@@ -88,6 +88,7 @@ def test_fashion_mnist_keeps_its_own_ten_thousand_test_images():
     assert np.array_equal(data.split[2], np.arange(60_000, 70_000))
     assert len(data.x_train) + len(data.x_val) == 60_000
     assert np.bincount(data.y_test).tolist() == [1000] * 10
+    assert data.x_all.dtype == np.uint8 and data.x_all.nbytes == 70_000 * 28 * 28  # float32 would be 4x
     assert data.class_names[0] == "t-shirt/top" and data.class_names[9] == "ankle boot"
 
 
