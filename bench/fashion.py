@@ -3,8 +3,8 @@ PQAT vs plain QAT, and distillation vs scratch over three seeds.
 
     python bench/fashion.py [--parts compare pqat seeds]
 
-Time on 2 cores: seeds 28 minutes (measured 2026-12-03, beside the test suite); compare about 55 and
-pqat about 8, estimated from one 34-minute build, not yet run.
+Time on 2 cores, measured 2026-12-03: compare 53 minutes and pqat 10 (one run, 63 minutes, quiet
+machine); seeds 28 minutes (beside the test suite).
 
 compare  `python -m edgebuild build fashion --profile android-flagship --json` on an empty cache,
          then bench/handwritten_fashion.py, one after the other, each a fresh child process

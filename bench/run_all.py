@@ -58,8 +58,8 @@ BENCHMARKS = {
     "fuzz": Benchmark(expected_min=2, limit_min=6),
     # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
     "precision_ladder": Benchmark(expected_min=1, limit_min=4),
-    # Fashion-MNIST at full scale: the hand-written script and `edgebuild build fashion` back to back (~55 min,
-    # estimated from one build), PQAT vs QAT (~8, estimated), 3 seeds of distillation vs scratch (28, measured)
+    # Fashion-MNIST at full scale (2026-12-03): `edgebuild build fashion` and the hand-written script back to
+    # back (53 min), PQAT vs QAT (10), 3 seeds of distillation vs scratch (28)
     "fashion": Benchmark(expected_min=91, limit_min=120, slow=True),
 }
 

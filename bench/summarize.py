@@ -96,9 +96,10 @@ def fashion(doc: Doc) -> list[str]:
 def _fashion_compare(compare: Doc) -> list[str]:
     rows = compare["rows"]
     script, edgebuild, ratios, meets = rows["script"], rows["edgebuild"], compare["ratios"], compare["meets"]
-    table_rows = [["hand-written TF-MOT script", pct(script["artifact_test_accuracy"]), script["size_bytes"],
+    table_rows = [["hand-written TF-MOT script", f"{100 * script['artifact_test_accuracy']:.2f}%", script["size_bytes"],
                    script["gzip_bytes"], f"{script['outside']['wall_seconds']:.0f}"],
-                  ["`edgebuild build fashion` (empty cache)", pct(edgebuild["artifact_test"]), edgebuild["size_bytes"],
+                  ["`edgebuild build fashion` (empty cache)", f"{100 * edgebuild['artifact_test']:.2f}%",
+                   edgebuild["size_bytes"],
                    edgebuild["gzip_bytes"], f"{edgebuild['wall_seconds']:.0f}"],
                   ["edgebuild vs script", f"{ratios['top1_edgebuild_minus_script_points']:+.2f} points",
                    f"{ratios['size_edgebuild_over_script']:.3f}x", f"{ratios['gzip_edgebuild_over_script']:.3f}x",
@@ -111,7 +112,7 @@ def _fashion_compare(compare: Doc) -> list[str]:
             "Targets: " + ", ".join(f"{name.replace('_', ' ')} {yes(met)}" for name, met in meets.items()) + ".",
             *stage_line({stage["name"]: stage["seconds"] for stage in edgebuild["stages"]}),
             "", "The script's phases, seconds: " + ", ".join(f"{name} {sec:.0f}" for name, sec in script["phase_seconds"].items()) + ".",
-            "", (f"The same recipe for {npu_name.removesuffix('_same_cache').replace('_', '-')} from that cache: "
+            "", (f"The same recipe for {npu_name.removeprefix('edgebuild_').removesuffix('_same_cache')} from that cache: "
                  f"{npu['wall_seconds']:.0f} s, int8 top-1 {pct(npu['artifact_test'])}, report "
                  f"{'passed' if npu['report_passed'] else 'failed: ' + ', '.join(npu['failed_checks'])}.")]
 
