@@ -67,7 +67,6 @@ def vs_handwritten(doc: Doc) -> list[str]:
             *stage_line(edgebuild.get("stage_seconds", {}))]
 
 
-
 @formatter
 def fashion(doc: Doc) -> list[str]:
     lines = []
@@ -99,8 +98,7 @@ def _fashion_compare(compare: Doc) -> list[str]:
     table_rows = [["hand-written TF-MOT script", f"{100 * script['artifact_test_accuracy']:.2f}%", script["size_bytes"],
                    script["gzip_bytes"], f"{script['outside']['wall_seconds']:.0f}"],
                   ["`edgebuild build fashion` (empty cache)", f"{100 * edgebuild['artifact_test']:.2f}%",
-                   edgebuild["size_bytes"],
-                   edgebuild["gzip_bytes"], f"{edgebuild['wall_seconds']:.0f}"],
+                   edgebuild["size_bytes"], edgebuild["gzip_bytes"], f"{edgebuild['wall_seconds']:.0f}"],
                   ["edgebuild vs script", f"{ratios['top1_edgebuild_minus_script_points']:+.2f} points",
                    f"{ratios['size_edgebuild_over_script']:.3f}x", f"{ratios['gzip_edgebuild_over_script']:.3f}x",
                    f"{ratios['wall_edgebuild_over_script']:.2f}x"]]

@@ -19,7 +19,7 @@ import numpy as np
 from edgebuild.converters import litert_quant
 from edgebuild.converters.flatbuffer import read_model
 from edgebuild.converters.litert_quant import INT8_RECIPE, KeptFloat
-from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.datasets import save_labelled
 
 # Flatbuffer op names litert-quantizer spells differently.
 _QUANTIZER_OP_NAMES = {"TRANSPOSE_CONV": "CONV_2D_TRANSPOSE"}
@@ -99,5 +99,5 @@ def top1(model_bytes: bytes, x: np.ndarray, y: np.ndarray) -> float:
     interpreter.allocate_tensors()
     with tempfile.TemporaryDirectory(prefix="edgebuild-sens-") as folder:
         data = Path(folder) / "data.npz"
-        np.savez(data, x=model_input(x), y=y.astype(np.int64))
+        save_labelled(data, x, y)
         return top1_accuracy(interpreter, str(data))["top1"]

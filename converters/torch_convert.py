@@ -22,8 +22,8 @@ from edgebuild.base.stage import Stage, Upstream
 from edgebuild.config.targets import Target
 from edgebuild.converters import tflite
 from edgebuild.converters.convert import MODEL_FILE, Conversion, weight_sparsity
-from edgebuild.toolchain.torch_models import TorchModel, torch_versions
 from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.torch_models import TorchModel, torch_versions
 
 TORCH_IO = {"int8": "int8", "float32": "float32"}  # what litert-torch gives: precision → I/O dtype
 _UNLOWERED = re.compile(r"Lowering not found: (\S+)")

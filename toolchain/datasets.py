@@ -27,6 +27,11 @@ def model_input(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32, copy=False)
 
 
+def save_labelled(path, images: np.ndarray, labels: np.ndarray) -> None:
+    """The .npz an interpreter child reads (on_device_bench/accuracy.py): `x` as model input, `y` int64."""
+    np.savez(path, x=model_input(images), y=labels.astype(np.int64))
+
+
 def in_chunks(function, images: np.ndarray) -> np.ndarray:
     """`function(model_input(chunk))` over CHUNK_ROWS images at a time, concatenated, so 8-bit images
     are never all float32 at once; float images go in whole (they already are)."""

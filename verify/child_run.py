@@ -21,7 +21,7 @@ import numpy as np
 from edgebuild.base.errors import BadInput, writing
 from edgebuild.on_device_bench.local import RunnerFailed, run_isolated
 from edgebuild.converters.artifact import Artifact
-from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.datasets import save_labelled
 from edgebuild.verify.checks import Check
 
 # The runner's prefix for a file the runtime refuses to load (on_device_bench/loading.py).
@@ -57,7 +57,7 @@ def run_model(artifact: Artifact, *, threads: int, data: tuple[np.ndarray, np.nd
         if data is not None:
             data_path = Path(scratch) / "data.npz"
             with writing(data_path):
-                np.savez(data_path, x=model_input(data[0]), y=data[1].astype(np.int64))
+                save_labelled(data_path, *data)
         try:
             report = run_isolated(str(artifact.path), runs=runs, min_seconds=min_seconds, threads=threads,
                                   data_path=data_path, timeout_s=timeout_s)

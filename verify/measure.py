@@ -20,13 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from edgebuild.base.host import describe_host
 from edgebuild.base.stage import Stage, Unstored, Upstream
 from edgebuild.converters.artifact import read_artifact
 from edgebuild.on_device_bench import local
-from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.datasets import save_labelled
 from edgebuild.verify.checks import Check
 from edgebuild.verify.child_run import DEFAULT_MIN_SECONDS, DEFAULT_RUNS, DEFAULT_TIMEOUT_S, ChildRun, run_model
 
@@ -82,7 +80,7 @@ class MeasureStage(Stage[Measurement]):
 def _all_data_accuracy(path: Path, dataset) -> float | None:
     with tempfile.TemporaryDirectory(prefix="edgebuild-all-") as scratch:
         npz = Path(scratch) / "all.npz"
-        np.savez(npz, x=model_input(dataset.x_all), y=dataset.y_all.astype(np.int64))
+        save_labelled(npz, dataset.x_all, dataset.y_all)
         try:
             measured = local.run_isolated(path, runs=1, min_seconds=0.0, warmup=0, data_path=npz)
         except local.RunnerFailed:  # the measured run already reported why the model cannot run

@@ -24,7 +24,7 @@ from edgebuild.base.errors import writing
 from edgebuild.config.profile import DeviceProfile
 from edgebuild.converters.artifact import Artifact
 from edgebuild.on_device_bench.child_process import TimedOut, last_line, run_with_time_limit
-from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.datasets import save_labelled
 from edgebuild.verify.checks import Check, at_least, at_most
 
 CHILD_MODULE = "edgebuild.verify.micro_child"
@@ -54,7 +54,7 @@ def run_in_micro(artifact: Artifact, data: tuple[np.ndarray, np.ndarray] | None,
         if data is not None:
             data_path = Path(scratch) / "data.npz"
             with writing(data_path):
-                np.savez(data_path, x=model_input(data[0]), y=data[1].astype(np.int64))
+                save_labelled(data_path, *data)
             argv += ["--data", str(data_path)]
         try:
             finished = run_with_time_limit(argv, timeout_s=timeout_s, cwd=scratch)

@@ -88,17 +88,15 @@ def _labelled_npz(model: Path, data_source: str | None) -> Iterator[str | None]:
     if data_source is None:
         yield None
         return
-    import numpy as np
-
     from edgebuild.app.verify import labelled_data
-    from edgebuild.toolchain.datasets import model_input
     from edgebuild.commands.native_log import native_stderr_captured
+    from edgebuild.toolchain.datasets import save_labelled
 
     with native_stderr_captured():  # resizing imports TensorFlow, whose C++ start-up lines are no one's business
         images, labels = labelled_data(model, data_source)
     with tempfile.TemporaryDirectory(prefix="edgebuild-bench-data-") as folder:
         path = os.path.join(folder, "data.npz")
-        np.savez(path, x=model_input(images), y=labels.astype(np.int64))
+        save_labelled(path, images, labels)
         yield path
 
 
