@@ -225,7 +225,7 @@ class ConvertConfig(StrictModel):
     tensor_names: Literal["full", "short"] = "full"
     """Tensor names in the published file: `full` as the converter writes them (every fused op's name,
     the Keras model's name first), `short` each tensor's layer name (inputs and outputs keep theirs):
-    8 KB less on the fashion file, same ops, weights and outputs (converters/tensor_names.py)."""
+    7 KB less on the fashion file, same ops, weights and outputs (converters/tensor_names.py)."""
 
 
 class VerifyConfig(StrictModel):
