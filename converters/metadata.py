@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ai_edge_litert import schema_py_generated as schema
 
 from edgebuild.base.errors import BadInput
+from edgebuild.base.tfenv import CHECKING_TOOLS
 from edgebuild.converters.flatbuffer import FIRST_EXTERNAL_OFFSET, pack_model, read_model, unpack_model
 
 EDGEBUILD_METADATA_NAME = "edgebuild"
@@ -44,9 +45,11 @@ def with_metadata(model_bytes: bytes, labels: Sequence[str], input_shape: Sequen
 
 def provenance(source_kind: str, name: str, target, seed: int, inputs: dict, versions: dict) -> dict:
     """What made an artifact: the recipe (or model), the target (a config.targets.Target), the input
-    hashes and the tool versions; `edgebuild fit` predicts the entry's size from the same fields."""
+    hashes and the versions of the tools that wrote its bytes; `edgebuild fit` predicts the entry's
+    size from the same fields."""
+    writers = {tool: version for tool, version in versions.items() if tool not in CHECKING_TOOLS}
     return {source_kind: name, "profile": target.name, "precision": target.precision, "io_dtype": target.io_dtype,
-            "seed": seed, "inputs": inputs, "versions": versions}
+            "seed": seed, "inputs": inputs, "versions": writers}
 
 
 def read_metadata(model_bytes: bytes) -> dict[str, bytes]:

@@ -21,6 +21,11 @@ def tensorflow(seed: int | None = None):
     return tf
 
 
+# They check an artifact (the NPU compiler, the micro runtime) but never write its bytes: the report
+# records their versions beside the checks they ran; the artifact's own metadata leaves them out.
+CHECKING_TOOLS = ("ethos-u-vela", "tflite-micro")
+
+
 def tool_versions() -> dict[str, str]:
     """Versions that go into every report and every cache key, read without importing TensorFlow."""
     import platform
@@ -30,7 +35,7 @@ def tool_versions() -> dict[str, str]:
 
     found = {"python": platform.python_version(), "edgebuild": __version__}
     for package in ("tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy",
-                    "ethos-u-vela", "tflite-micro"):
+                    *CHECKING_TOOLS):
         try:
             found[package] = version(package)
         except PackageNotFoundError:

@@ -97,6 +97,10 @@ def test_metadata_reads_back_through_inspect_and_litert_schema(converted):
         "model": "digits_cnn", "profile": "android-flagship", "precision": "int8", "io_dtype": "int8"}
     assert provenance["inputs"] == converted.report["inputs"]
     assert provenance["versions"]["edgebuild"] == __version__ and provenance["versions"]["tensorflow"]
+    # The checking tools' versions stay in the report, beside the checks; the file names only its writers.
+    assert provenance["versions"] == {tool: version for tool, version in converted.report["versions"].items()
+                                      if tool not in ("ethos-u-vela", "tflite-micro")}
+    assert {"ethos-u-vela", "tflite-micro"} <= set(converted.report["versions"])
 
 
 def test_artifact_holds_no_path_of_this_machine(converted):
