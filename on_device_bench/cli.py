@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--warmup", type=_at_least(0, int), default=3, help="untimed runs first (3)")
     parser.add_argument("--threads", type=_at_least(1, int), default=1, help="interpreter threads (1)")
-    parser.add_argument("--data", help=".npz with x (float, NHWC) and y (labels): report top-1")
+    parser.add_argument("--data", help=".npz with x (NHWC model inputs, or uint8 pixels beside a float32 "
+                        "x_divisor) and y (labels): report top-1")
     parser.add_argument(
         "--timeout", type=_at_least(0.001, float), default=None,
         help="give up after this many seconds, exit 3",

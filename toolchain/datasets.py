@@ -6,7 +6,8 @@ prepares one (toolchain/data.py): a change there reruns only the stages that con
 Images from an 8-bit source (Fashion-MNIST, PNG/JPEG folders) stay uint8, a quarter of float32's
 memory (Fashion-MNIST's 70,000 images: 55 MB, not 220); others are float32 in [0, 1]. A model is
 fed `model_input(images)`, a batch or a chunk at a time: training batches stream through tf.data
-(toolchain/augment.py) and inference goes CHUNK_ROWS images at a time (`in_chunks`).
+(toolchain/augment.py), Keras inference goes CHUNK_ROWS images at a time (`in_chunks`) and an
+interpreter child gets the uint8 pixels (`save_labelled`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,17 @@ def model_input(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32, copy=False)
 
 
+def pixel_divisor(images: np.ndarray) -> np.ndarray | None:
+    """What an interpreter divides raw 8-bit images by to get `model_input(images)`; None for float images."""
+    return np.float32(PIXEL_MAX) if images.dtype == np.uint8 else None
+
+
 def save_labelled(path, images: np.ndarray, labels: np.ndarray) -> None:
-    """The .npz an interpreter child reads (on_device_bench/accuracy.py): `x` as model input, `y` int64."""
-    np.savez(path, x=model_input(images), y=labels.astype(np.int64))
+    """The .npz an interpreter child reads (on_device_bench/accuracy.py), `y` as int64: 8-bit images
+    stay uint8 beside their `x_divisor`; others are `x` as model input."""
+    divisor = pixel_divisor(images)
+    pixels = {"x": model_input(images)} if divisor is None else {"x": images, "x_divisor": divisor}
+    np.savez(path, **pixels, y=labels.astype(np.int64))
 
 
 def in_chunks(function, images: np.ndarray) -> np.ndarray:

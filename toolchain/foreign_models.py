@@ -15,7 +15,7 @@ import numpy as np
 from edgebuild.base.errors import BadInput
 from edgebuild.on_device_bench.accuracy import predict_scores
 from edgebuild.on_device_bench.runtime import load_runtime
-from edgebuild.toolchain.datasets import model_input
+from edgebuild.toolchain.datasets import pixel_divisor
 
 TFLITE_SUFFIX = ".tflite"
 
@@ -38,7 +38,8 @@ class TfliteModel:
         self.output_shape = (None, int(np.prod(outputs[0]["shape"][1:])))
 
     def predict(self, x: np.ndarray, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
-        return predict_scores(self._interpreter, model_input(np.asarray(x)))
+        images = np.asarray(x)
+        return predict_scores(self._interpreter, images, pixel_divisor(images))
 
 
 def keras_version_of(path: Path) -> str | None:

@@ -21,6 +21,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from edgebuild.on_device_bench.accuracy import load_labelled, model_inputs
+
 # Far more than any microcontroller has: the arena is measured, never limited, here.
 ARENA_SIZE = 64 * 1024 * 1024
 _ARENA_TOTAL = re.compile(r"Arena allocation total (\d+) bytes")
@@ -43,15 +45,6 @@ def _stderr_captured(said: list[str]) -> Iterator[None]:
             said.append(capture.read().decode("utf-8", errors="replace"))
 
 
-def _quantized(samples: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
-    dtype = np.dtype(detail["dtype"])
-    scale, zero_point = detail["quantization"]
-    if dtype.kind in "iu" and scale:
-        limits = np.iinfo(dtype)
-        return np.clip(np.round(samples / scale + zero_point), limits.min, limits.max).astype(dtype)
-    return samples.astype(dtype)
-
-
 def _inputs(reference: Any, data: str | None) -> tuple[list[list[np.ndarray]], np.ndarray | None]:
     """Per sample, one array per model input; the labels when there is data."""
     details = reference.get_input_details()
@@ -64,9 +57,8 @@ def _inputs(reference: Any, data: str | None) -> tuple[list[list[np.ndarray]], n
             sample.append(random.uniform(-1, 1, shape).astype(dtype) if dtype.kind == "f" else
                           random.integers(np.iinfo(dtype).min, np.iinfo(dtype).max + 1, shape).astype(dtype))
         return [sample], None
-    with np.load(data, allow_pickle=False) as archive:
-        x, y = archive["x"], archive["y"]
-    return [[_quantized(x[i:i + 1], details[0])] for i in range(len(x))], y
+    x, y, divisor = load_labelled(data)
+    return [[model_inputs(x[i:i + 1], divisor, details[0])] for i in range(len(x))], y
 
 
 def run(model: str, data: str | None) -> dict[str, Any]:

@@ -179,6 +179,12 @@ def labelled_data(tmp_path) -> Callable[..., Path]:
     return write
 
 
+@pytest.fixture
+def channel_pixels() -> Callable[[np.ndarray], np.ndarray]:
+    """8-bit channel images for these labels: the classifier's known answers once divided by 255."""
+    return lambda labels: np.round(_channel_images(np.asarray(labels)) * 255).astype(np.uint8)
+
+
 BOARD_PACKAGES = ["numpy<2", "tflite-runtime==2.14.0"]
 _NETWORK_ERRORS = (
     "NewConnectionError", "Max retries exceeded", "Temporary failure in name resolution",

@@ -87,6 +87,23 @@ def test_accuracy_on_labels_the_model_must_predict(run_runner, labelled_data, mo
     assert half["accuracy"] == {"top1": 0.5, "samples": 30}
 
 
+@pytest.mark.parametrize("model_fixture", ["float_classifier", "int8_classifier"])
+def test_uint8_pixels_with_their_divisor_score_as_their_float_inputs(run_runner, channel_pixels, model_fixture,
+                                                                     request, tmp_path):
+    model = request.getfixturevalue(model_fixture)
+    true_labels = np.arange(30) % 3
+    pixels = channel_pixels(true_labels)
+    raw, scaled = tmp_path / "raw.npz", tmp_path / "scaled.npz"
+    np.savez(raw, x=pixels, x_divisor=np.float32(255), y=true_labels)
+    np.savez(scaled, x=pixels.astype(np.float32) / np.float32(255), y=true_labels)
+    # Undivided, the same bytes would read as inputs up to 255 and score otherwise.
+    np.savez(tmp_path / "undivided.npz", x=pixels, y=true_labels)
+
+    from_raw = bench(run_runner, model, *FAST, "--data", raw)["accuracy"]
+    assert from_raw == bench(run_runner, model, *FAST, "--data", scaled)["accuracy"] == {"top1": 1.0, "samples": 30}
+    assert bench(run_runner, model, *FAST, "--data", tmp_path / "undivided.npz")["accuracy"] != from_raw
+
+
 def test_accuracy_is_null_for_a_model_with_two_inputs(run_installed, two_in_two_out, labelled_data):
     labels = np.arange(4) % 3
     report = bench(run_installed, two_in_two_out, *FAST, "--data", labelled_data(labels, labels))
@@ -103,16 +120,18 @@ def test_human_summary_without_json(run_installed, float_classifier):
 
 
 def test_board_venv_with_tflite_runtime_and_numpy_1(run_copied, board_python, int8_classifier, two_in_two_out,
-                                                   labelled_data):
+                                                   labelled_data, channel_pixels, tmp_path):
     labels = np.arange(12) % 3
+    np.savez(tmp_path / "raw.npz", x=channel_pixels(labels), x_divisor=np.float32(255), y=labels)
     for model in (int8_classifier, two_in_two_out):
-        finished = run_copied(model, "--runs", 20, "--warmup", 3, "--min-seconds", 0, "--json",
-                              "--data", labelled_data(labels, labels), python=board_python)
-        assert finished.returncode == 0, finished.stderr
-        report = json.loads(finished.stdout)
-        assert report["runtime"] == {"name": "tflite-runtime", "version": "2.14.0"}
-        assert report["runs"] >= 20
-        assert report["accuracy"] == ({"top1": 1.0, "samples": 12} if model == int8_classifier else None)
+        for data in (labelled_data(labels, labels), tmp_path / "raw.npz"):
+            finished = run_copied(model, "--runs", 20, "--warmup", 3, "--min-seconds", 0, "--json",
+                                  "--data", data, python=board_python)
+            assert finished.returncode == 0, finished.stderr
+            report = json.loads(finished.stdout)
+            assert report["runtime"] == {"name": "tflite-runtime", "version": "2.14.0"}
+            assert report["runs"] >= 20
+            assert report["accuracy"] == ({"top1": 1.0, "samples": 12} if model == int8_classifier else None)
 
 
 def assert_one_line_error(finished, exit_code, *needles):
@@ -147,6 +166,10 @@ def test_unresolved_custom_op_is_named(run_runner, custom_op_model):
         ({"x": np.zeros((2, 5, 5, 3), np.float32), "y": np.zeros(2, np.int64)}, "model input takes [4, 4, 3]"),
         ({"x": np.zeros((2, 4, 4, 3), np.float32), "y": np.zeros(3, np.int64)}, "same number"),
         ({"x": np.zeros((2, 4, 4, 3), np.float32), "y": np.zeros(2, np.float32)}, "integer labels"),
+        ({"x": np.zeros((2, 4, 4, 3), np.uint8), "y": np.zeros(2, np.int64), "x_divisor": np.float32(0)},
+         "x_divisor must be one float32 number > 0"),
+        ({"x": np.zeros((2, 4, 4, 3), np.uint8), "y": np.zeros(2, np.int64), "x_divisor": np.ones(2, np.float32)},
+         "x_divisor must be one float32 number > 0"),
     ],
 )
 def test_bad_data_is_one_line_exit_2(run_installed, float_classifier, tmp_path, arrays, needle):

@@ -61,3 +61,24 @@ def test_gelu_fails_the_micro_check_naming_it(model_file, tmp_path):
     assert not check["passed"] and check["value"] == ["GELU"] and check["basis"] == "micro-runtime"
     assert "TFLite Micro has no kernel for GELU" in check["reason"]
     assert checks_by_name(report)["peak_memory_bytes"]["basis"] == "estimate"  # no arena was allocated
+
+
+def test_tflite_micro_scores_8_bit_pixels_with_their_divisor_as_their_float_inputs(model_file, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    model = model_file("int8")
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 8, 8, 1), dtype=np.uint8)
+    labels = np.arange(40) % 10
+    np.savez(tmp_path / "raw.npz", x=pixels, x_divisor=np.float32(16), y=labels)  # inputs 0..16, as digits
+    np.savez(tmp_path / "scaled.npz", x=pixels.astype(np.float32) / np.float32(16), y=labels)
+
+    def micro_report(data):
+        finished = subprocess.run([sys.executable, "-m", "edgebuild.verify.micro_child", str(model), "--data",
+                                   str(data)], capture_output=True, text=True, check=True)
+        return json.loads(finished.stdout.strip().splitlines()[-1])
+
+    from_raw = micro_report(tmp_path / "raw.npz")
+    assert from_raw["samples"] == 40 and "error" not in from_raw
+    assert from_raw == micro_report(tmp_path / "scaled.npz")
