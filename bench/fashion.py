@@ -3,8 +3,8 @@ PQAT vs plain QAT, and distillation vs scratch over three seeds.
 
     python bench/fashion.py [--parts compare pqat seeds]
 
-Time on 2 cores, measured 2026-12-03: compare 53 minutes and pqat 10 (one run, 63 minutes, quiet
-machine); seeds 28 minutes (beside the test suite).
+Time on 2 cores, measured 2026-12-03 on a quiet machine: the three parts 65 minutes in one run
+(compare 45, the rest pqat and seeds); compare alone 46 minutes.
 
 compare  `python -m edgebuild build fashion --profile android-flagship --json` on an empty cache,
          then bench/handwritten_fashion.py, one after the other, each a fresh child process

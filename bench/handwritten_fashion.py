@@ -1,6 +1,6 @@
 """The Fashion-MNIST job written by hand from the TF-MOT and Keras guides, as a competent user would, without edgebuild.
 
-    python bench/handwritten_fashion.py [--seed 0]      (28 minutes on 2 cores, measured 2026-12-03)
+    python bench/handwritten_fashion.py [--seed 0]      (19 to 30 minutes on 2 cores over four runs, 2026-12-03)
 
 Debian's dataset-fashion-mnist idx files (60,000 training images, its own 10,000 test images, /255);
 training batches through tf.data with a random horizontal flip and an 8% shift (Keras preprocessing
