@@ -58,9 +58,9 @@ BENCHMARKS = {
     "fuzz": Benchmark(expected_min=2, limit_min=6),
     # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
     "precision_ladder": Benchmark(expected_min=1, limit_min=4),
-    # Fashion-MNIST at full scale (2026-12-03): `edgebuild build fashion` and the hand-written script back to
-    # back (53 min), PQAT vs QAT (10), 3 seeds of distillation vs scratch (28)
-    "fashion": Benchmark(expected_min=91, limit_min=120, slow=True),
+    # Fashion-MNIST at full scale: `edgebuild build fashion` and the hand-written script back to back, PQAT vs
+    # QAT, 3 seeds of distillation vs scratch; 2026-12-03, quiet: 65 min in all, the comparison 45 of them
+    "fashion": Benchmark(expected_min=65, limit_min=120, slow=True),
 }
 
 

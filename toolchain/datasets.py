@@ -23,13 +23,13 @@ CHUNK_ROWS = 4096  # a multiple of the 256-image predict batch: chunked or not, 
 def model_input(images: np.ndarray) -> np.ndarray:
     """What a model takes: 8-bit pixels scaled to [0, 1] (x / 255, as the converter's metadata says),
     float images as they are."""
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / PIXEL_MAX
-    return images.astype(np.float32, copy=False)
+    divisor = pixel_divisor(images)
+    return images.astype(np.float32, copy=False) if divisor is None else images.astype(np.float32) / divisor
 
 
 def pixel_divisor(images: np.ndarray) -> np.ndarray | None:
-    """What an interpreter divides raw 8-bit images by to get `model_input(images)`; None for float images."""
+    """What 8-bit images are divided by to become model input (here, and in an interpreter child that
+    reads them raw); None for float images."""
     return np.float32(PIXEL_MAX) if images.dtype == np.uint8 else None
 
 
