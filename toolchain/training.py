@@ -61,7 +61,9 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
 
 def logits(model, x) -> np.ndarray:
     """The model's outputs on `x`, CHUNK_ROWS images at a time for 8-bit pixels."""
-    return in_chunks(lambda chunk: model.predict(chunk, batch_size=256, verbose=0), x)
+    from edgebuild.toolchain.augment import inference_batches
+
+    return in_chunks(lambda chunk: model.predict(inference_batches(chunk, 256), verbose=0), x)
 
 
 def accuracy(model, x, y) -> float:

@@ -52,3 +52,28 @@ def test_a_recipe_with_augmentation_trains_with_it_keys_on_it_and_leaves_the_dat
     assert plain.key("data") == augmented.key("data")
     assert plain.key("teacher") != augmented.key("teacher")
     assert augmented.output("teacher").metrics["accuracy"] > 0.5
+
+
+def test_training_and_inference_pipelines_run_without_the_autotune_model_that_stalls_their_teardown():
+    from edgebuild.config.recipe import AugmentConfig
+    from edgebuild.toolchain.augment import inference_batches, training_batches
+
+    x = np.zeros((8, 4, 4, 1), np.uint8)
+    for pipeline in (training_batches(x, np.arange(8), 4, AugmentConfig(flip="horizontal"), seed=0),
+                     training_batches(x, np.arange(8), 4, None, seed=0), inference_batches(x, 4)):
+        assert pipeline.options().autotune.enabled is False
+
+
+def test_logits_are_keras_own_predict_batch_for_batch():
+    from edgebuild.base import tfenv
+
+    tfenv.tensorflow(0)
+    import tf_keras as keras
+
+    from edgebuild.toolchain.training import logits
+
+    model = keras.Sequential([keras.layers.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    pixels = np.random.default_rng(0).integers(0, 256, (600, 4, 4, 1), dtype=np.uint8)
+    expected = model.predict(pixels.astype(np.float32) / 255, batch_size=256, verbose=0)
+    assert logits(model, pixels).shape == (600, 3)
+    np.testing.assert_array_equal(logits(model, pixels), expected)
