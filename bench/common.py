@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -42,13 +43,21 @@ def save(name: str, results: dict[str, Any]) -> Path:
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str],
           allowed_exit_codes: tuple[int, ...] = (0,)) -> tuple[subprocess.CompletedProcess, dict]:
-    """Runs argv as a child process, timed from outside, with the 1-minute load average before and
-    after (the host may be shared). Another exit code than `allowed_exit_codes` ends the benchmark."""
-    load_before = os.getloadavg()[0]
+    """Runs argv as a child process, timed from outside: wall time, the CPU time (user + system) of the
+    child and the processes it waited for (wall time x cores - CPU time is time the cores sat idle),
+    and the 1-minute load average before and after (the host may be shared). Another exit code than
+    `allowed_exit_codes` ends the benchmark."""
+    load_before, cpu_before = os.getloadavg()[0], _children_cpu_seconds()
     started = time.perf_counter()
     finished = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    timing = {"wall_seconds": round(time.perf_counter() - started, 2), "exit_code": finished.returncode,
+    timing = {"wall_seconds": round(time.perf_counter() - started, 2),
+              "cpu_seconds": round(_children_cpu_seconds() - cpu_before, 2), "exit_code": finished.returncode,
               "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}}
     if finished.returncode not in allowed_exit_codes:
         raise SystemExit(f"{' '.join(argv)} failed ({finished.returncode}):\n{finished.stderr[-3000:]}")
     return finished, timing
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -4,7 +4,8 @@ PQAT vs plain QAT, and distillation vs scratch over three seeds.
     python bench/fashion.py [--parts compare pqat seeds]
 
 Time on 2 cores, measured 2026-12-03 on a quiet machine: the three parts 65 minutes in one run
-(compare 45, the rest pqat and seeds); compare alone 46 minutes.
+(compare 45, the rest pqat and seeds); compare alone 46 minutes. On 2026-12-04, a slower machine
+(edgebuild's stall-free teacher 347 s against 299 s with stalls the day before): compare 65 minutes.
 
 compare  `python -m edgebuild build fashion --profile android-flagship --json` on an empty cache,
          then bench/handwritten_fashion.py, one after the other, each a fresh child process

@@ -11,7 +11,7 @@ The default run is every benchmark but the slow fit_pareto and fashion: build_sy
 toolchain_quantization, vs_handwritten, verify_latency, scaling, latency_predictor, device_tools, fuzz and
 precision_ladder: 11.6 minutes on 2 cores (2026-12-01) before device_tools, which took 2.5 more (2026-12-02), fuzz,
 1.7 more, precision_ladder, about 1 more (2026-12-02), and latency_predictor, which takes seconds; at most 47 (the sum
-of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more) and fashion (about 91 more).
+of the limits below) on a busy host; `--all` adds fit_pareto (about 20 more) and fashion (65 to about 85 more).
 A script found in bench/ but not listed in BENCHMARKS runs too, with DEFAULT_LIMIT_MIN.
 """
 
@@ -59,8 +59,9 @@ BENCHMARKS = {
     # two small models × two ladder runs of six rungs (2026-12-02: 53 s)
     "precision_ladder": Benchmark(expected_min=1, limit_min=4),
     # Fashion-MNIST at full scale: `edgebuild build fashion` and the hand-written script back to back, PQAT vs
-    # QAT, 3 seeds of distillation vs scratch; 2026-12-03, quiet: 65 min in all, the comparison 45 of them
-    "fashion": Benchmark(expected_min=65, limit_min=120, slow=True),
+    # QAT, 3 seeds of distillation vs scratch; 2026-12-03, quiet: 65 min in all, the comparison 45 of them;
+    # 2026-12-04, a slower machine: the comparison alone 65
+    "fashion": Benchmark(expected_min=85, limit_min=120, slow=True),
 }
 
 
