@@ -5,7 +5,7 @@ augmented copy is ever stored and the validation and test splits are never touch
 
 Every pipeline here runs without tf.data's autotuning model. In TF 2.21 a finished iterator's
 teardown waits for that model's thread to wake from its sleep, which grows with the iterator's
-life: idle gaps of up to 20 s, 0% CPU, between epochs (py-spy: `~RootDataset::Iterator` waiting on
+life: idle gaps of up to 28 s, 0% CPU, between epochs (py-spy: `~RootDataset::Iterator` waiting on
 `Model::OptimizeLoop`). The Fashion-MNIST teacher on these batches, 8 epochs, same seed: 232.9 s
 with the model, 175.0 s without, the same training top-1 every epoch; Keras' own pipeline for a
 chunked predict over 70,000 images: 9.5-10.4 s against 7.7 s, the same outputs (NOTES.md)."""
@@ -38,7 +38,8 @@ def training_batches(x: np.ndarray, y, batch_size: int, config: AugmentConfig | 
     batches = (tf.data.Dataset.from_tensor_slices((x, targets))
                .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
                .batch(batch_size))
-    return _without_autotune_model(batches.map(prepared, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    prepared_batches = batches.map(prepared, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return _without_autotune_model(prepared_batches)
 
 
 def inference_batches(inputs: np.ndarray, batch_size: int):

@@ -61,9 +61,17 @@ def steps_per_epoch(samples: int, batch_size: int) -> int:
 
 def logits(model, x) -> np.ndarray:
     """The model's outputs on `x`, CHUNK_ROWS images at a time for 8-bit pixels."""
+    return in_chunks(lambda chunk: _predict(model, chunk), x)
+
+
+def _predict(model, inputs: np.ndarray) -> np.ndarray:
+    """A tf_keras model predicts from `augment.inference_batches`; a foreign teacher (Keras 3, .tflite:
+    toolchain/foreign_models.py) answers `predict` on arrays only."""
+    if not isinstance(model, keras.Model):
+        return model.predict(inputs, batch_size=256, verbose=0)
     from edgebuild.toolchain.augment import inference_batches
 
-    return in_chunks(lambda chunk: model.predict(inference_batches(chunk, 256), verbose=0), x)
+    return model.predict(inference_batches(inputs, 256), verbose=0)
 
 
 def accuracy(model, x, y) -> float:
