@@ -17,6 +17,7 @@ from edgebuild.toolchain.context import TrainingJob
 from edgebuild.toolchain.datasets import Dataset, in_chunks
 
 WEIGHTS_FILE = "weights.h5"
+PREDICT_BATCH = 256  # datasets.CHUNK_ROWS is a multiple of it
 
 
 def reseed(job: TrainingJob) -> None:
@@ -68,10 +69,10 @@ def _predict(model, inputs: np.ndarray) -> np.ndarray:
     """A tf_keras model predicts from `augment.inference_batches`; a foreign teacher (Keras 3, .tflite:
     toolchain/foreign_models.py) answers `predict` on arrays only."""
     if not isinstance(model, keras.Model):
-        return model.predict(inputs, batch_size=256, verbose=0)
+        return model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0)
     from edgebuild.toolchain.augment import inference_batches
 
-    return model.predict(inference_batches(inputs, 256), verbose=0)
+    return model.predict(inference_batches(inputs, PREDICT_BATCH), verbose=0)
 
 
 def accuracy(model, x, y) -> float:
